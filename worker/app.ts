@@ -1,0 +1,102 @@
+/**
+ * The Hono application: middleware order, error mapping, the /api/v1 routes and
+ * the OpenAPI document generated from the same zod schemas that validate requests.
+ */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
+import { bodyLimit } from 'hono/body-limit';
+import { secureHeaders } from 'hono/secure-headers';
+import type { MiddlewareHandler } from 'hono';
+import { authenticate } from './auth/authenticate';
+import { openDb } from './db/client';
+import type { AppEnv } from './http/context';
+import { ApiError, type ErrorBody } from './http/errors';
+import { apiRoutes } from './api';
+import { renderApiDocs } from './api/docs/render';
+import { API_VERSION } from './version';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+const requireJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
+    const type = c.req.header('Content-Type') ?? '';
+    const length = c.req.header('Content-Length');
+    const hasBody = length !== undefined ? length !== '0' : c.req.raw.body !== null;
+    if (hasBody && !/^application\/json\s*(;|$)/i.test(type)) {
+      throw new ApiError(415, 'unsupported_media_type', 'Send the body as application/json.');
+    }
+  }
+  return next();
+};
+
+export function buildApp() {
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.onError((err, c) => {
+    let apiError: ApiError;
+    if (err instanceof ApiError) apiError = err;
+    else if (err instanceof HTTPException) {
+      // Hono's own validators throw 400 for malformed JSON bodies.
+      apiError =
+        err.status === 400
+          ? new ApiError(400, 'invalid_json', 'The body is not valid JSON.', { body: ['Not valid JSON.'] })
+          : new ApiError(err.status as ApiError['status'], 'http_error', err.message || 'Request refused.');
+    } else if (/UNIQUE constraint failed/.test(String((err as Error)?.message))) {
+      // Raced past an explicit uniqueness check.
+      apiError = new ApiError(409, 'conflict', 'An object with the same unique fields already exists.');
+    } else if (/FOREIGN KEY constraint failed/.test(String((err as Error)?.message))) {
+      apiError = new ApiError(409, 'conflict', 'This object is still referenced by another object.');
+    } else {
+      // A bug: log what happened (never the request body, which may hold secrets).
+      console.error(JSON.stringify({ level: 'error', msg: 'unhandled', path: new URL(c.req.url).pathname, error: String(err) }));
+      apiError = new ApiError(500, 'internal', 'Internal error.');
+    }
+    for (const [k, v] of Object.entries(apiError.headers ?? {})) c.header(k, v);
+    return c.json(apiError.toBody() satisfies ErrorBody, apiError.status);
+  });
+
+  app.notFound((c) => c.json(new ApiError(404, 'not_found', 'No such endpoint.').toBody(), 404));
+
+  app.use('*', secureHeaders({ crossOriginResourcePolicy: 'same-origin' }));
+  app.use('/api/*', async (c, next) => {
+    c.set('db', openDb(c.env.DB));
+    c.header('Cache-Control', 'no-store');
+    return next();
+  });
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(413, 'too_large', `The body is larger than ${MAX_BODY_BYTES} bytes.`);
+      },
+    }),
+  );
+  app.use('/api/*', requireJsonBody);
+  app.use('/api/*', authenticate);
+
+  app.route('/api/v1', apiRoutes());
+
+  app.doc31('/api/v1/openapi.json', (c) => ({
+    openapi: '3.1.0',
+    info: {
+      title: 'Borg Orchestrator API',
+      version: API_VERSION,
+      description:
+        'REST API of the backup orchestrator. Authenticate with the session cookie (browser) or `Authorization: Bearer <token>`. ' +
+        'Every route carries `x-access`: who may call it (public, self, viewer, operator, admin).',
+    },
+    servers: [{ url: new URL(c.req.url).origin }],
+    security: [{ bearer: [] }, { session: [] }] as Record<string, string[]>[],
+  }));
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'session', { type: 'apiKey', in: 'cookie', name: '__Host-session' });
+
+  app.get('/api/docs', (c) => {
+    const doc = app.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 'Borg Orchestrator API', version: API_VERSION } });
+    c.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
+    return c.html(renderApiDocs(doc as unknown as Record<string, unknown>));
+  });
+
+  return app;
+}

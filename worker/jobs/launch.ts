@@ -1,0 +1,44 @@
+/**
+ * Launching a policy: the checks that refuse a launch (409 with the reason), then
+ * the planned jobs written in one batch. Used by the manual launch endpoint and,
+ * with launch_type `scheduled`, by the scheduler.
+ */
+import { eq, inArray } from 'drizzle-orm';
+import type { LaunchType } from '../../shared/domain';
+import { readSettings } from '../api/settings/store';
+import { clients, policyClients, relays, repositories, schedules } from '../db/schema';
+import type { Db } from '../http/context';
+import { conflict } from '../http/errors';
+import { hasRetention, type PolicyRow } from '../api/policies';
+import { busyClients, insertPlannedJobs, type JobRow } from './create';
+import { planLaunch } from './plan';
+
+export async function launchPolicy(db: Db, policy: PolicyRow, launchType: LaunchType, userId: number | null, now = new Date()): Promise<JobRow[]> {
+  const [schedule] = await db.select().from(schedules).where(eq(schedules.id, policy.scheduleId));
+  const [repository] = await db.select().from(repositories).where(eq(repositories.id, policy.repositoryId));
+  if (!policy.enabled) throw conflict(`Policy ${policy.name} is disabled.`);
+  if (!schedule?.enabled) throw conflict(`Schedule ${schedule?.name ?? policy.scheduleId} of this policy is disabled.`);
+  if (!repository?.enabled) throw conflict(`Repository ${repository?.name ?? policy.repositoryId} of this policy is disabled.`);
+  if (repository.encryption !== 'none' && !repository.passphraseSealed) throw conflict(`Repository ${repository.name} has no passphrase; set one first.`);
+  const [relay] = await db.select().from(relays).where(eq(relays.id, repository.relayId));
+  if (!relay?.enabled) throw conflict(`Relay ${relay?.name ?? repository.relayId} of the repository is disabled.`);
+
+  const links = await db.select({ id: policyClients.clientId }).from(policyClients).where(eq(policyClients.policyId, policy.id));
+  const linked = links.length ? await db.select().from(clients).where(inArray(clients.id, links.map((l) => l.id))) : [];
+  const enabled = linked.filter((cl) => cl.enabled).sort((a, b) => a.id - b.id);
+  if (!enabled.length) throw conflict('No client of this policy is enabled.');
+  const busy = await busyClients(db, repository.id, enabled.map((cl) => cl.id));
+  if (busy.length) throw conflict(`These clients already have an active job on repository ${repository.name}: ${busy.join(', ')}.`);
+
+  const s = await readSettings(db, ['catalog_enabled', 'auto_prune', 'auto_compact']);
+  const plan = planLaunch({
+    policy: { id: policy.id, type: policy.type, catalogEnabled: policy.catalogEnabled, pruneEnabled: policy.pruneEnabled, hasRetention: hasRetention(policy) },
+    repository: { id: repository.id, ready: repository.ready },
+    relayId: repository.relayId,
+    clients: enabled.map((cl) => ({ id: cl.id, hostname: cl.hostname, ready: cl.ready, markAsToUpdate: cl.markAsToUpdate })),
+    settings: { catalogEnabled: s.catalog_enabled !== false, autoPrune: s.auto_prune !== false, autoCompact: s.auto_compact !== false },
+    launchType,
+    now,
+  });
+  return insertPlannedJobs(db, plan, userId);
+}
