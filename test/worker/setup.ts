@@ -1,5 +1,13 @@
+/**
+ * Applies the real migrations to the test D1 database, and gives every test a fresh
+ * database: @cloudflare/vitest-pool-workers 0.15 isolates storage per test file,
+ * not per test. Ids keep growing across tests (only the relays' sequence restarts,
+ * so the seeded relay is always id 1), so a stale id from an earlier test never
+ * names a new object by accident.
+ */
 import { applyD1Migrations } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import { beforeEach } from 'vitest';
 
 declare global {
   namespace Cloudflare {
@@ -10,3 +18,32 @@ declare global {
 }
 
 await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
+
+// Children before parents, so foreign keys never object.
+const TABLES = [
+  'audit_log',
+  'login_failures',
+  'readiness_tokens',
+  'job_dependencies',
+  'jobs',
+  'policy_clients',
+  'policies',
+  'schedules',
+  'repositories',
+  'clients',
+  'sessions',
+  'api_tokens',
+  'users',
+  'relays',
+  'settings',
+];
+
+beforeEach(async () => {
+  const seed = env.TEST_MIGRATIONS.find((m) => m.name.includes('seed'));
+  if (!seed) throw new Error('seed migration not found');
+  await env.DB.batch([
+    ...TABLES.map((t) => env.DB.prepare(`DELETE FROM ${t}`)),
+    env.DB.prepare(`DELETE FROM sqlite_sequence WHERE name = 'relays'`),
+    ...seed.queries.map((q) => env.DB.prepare(q)),
+  ]);
+});
