@@ -42,14 +42,14 @@ export function nextRun(pattern: string, timezone: string, after: Date): Date | 
   return cron(pattern.trim(), timezone).nextRun(after);
 }
 
-/** Runs in (from, to], at most `limit` of them. */
+/** Runs in (from, to), at most `limit` of them. */
 export function runsBetween(pattern: string, timezone: string, from: Date, to: Date, limit: number): Date[] {
   const job = cron(pattern.trim(), timezone);
   const out: Date[] = [];
   let cursor: Date | null = from;
   while (out.length < limit) {
     cursor = job.nextRun(cursor);
-    if (!cursor || cursor.getTime() > to.getTime()) break;
+    if (!cursor || cursor.getTime() >= to.getTime()) break;
     out.push(cursor);
   }
   return out;

@@ -23,7 +23,8 @@ export async function sealSecret(db: Db, relayId: number, input: SecretInput, fi
   if (input.clear !== undefined && input.sealed !== undefined) {
     throw badRequest({ [field]: [`Give either ${field} or ${field}_sealed, not both.`] });
   }
-  const value = input.clear ?? input.sealed;
+  // Not `??`: null is meaningful (clear the secret) and must not fall through to `sealed`.
+  const value = input.clear !== undefined ? input.clear : input.sealed;
   if (value === undefined) return undefined;
   if (value === null) return null;
   if (input.sealed !== undefined) {

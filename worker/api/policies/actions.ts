@@ -29,7 +29,7 @@ const calendar = apiRoute({
   path: '/policies/{id}/calendar',
   access: 'viewer',
   tags: ['policies'],
-  summary: `Upcoming runs between from and to (default: the next 31 days; at most ${MAX_CALENDAR_DAYS} days, ${MAX_CALENDAR_RUNS} runs)`,
+  summary: `Upcoming runs in [from, to) (default: the next 31 days; at most ${MAX_CALENDAR_DAYS} days, ${MAX_CALENDAR_RUNS} runs)`,
   request: {
     params: idParams,
     query: z.object({
