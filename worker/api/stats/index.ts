@@ -30,8 +30,10 @@ export function statsRoutes() {
     const today = Math.floor(Date.now() / DAY_MS);
     const since = (today - STATS_DAYS + 1) * DAY_MS;
     // Served by the covering index jobs_stats_idx (finished, type, status, sizes).
+    // The day length is inlined: D1 binds JS numbers as REAL, which would turn the
+    // integer division into a fractional day.
     const rows = await c.var.db.all<{ day: number; ok: number; bad: number; orig: number | null; dedup: number | null }>(sql`
-      SELECT finished / ${DAY_MS} AS day,
+      SELECT finished / ${sql.raw(String(DAY_MS))} AS day,
              sum(status = 'successful') AS ok,
              sum(status IN ('failed', 'error', 'lost')) AS bad,
              sum(CASE WHEN status = 'successful' THEN original_size END) AS orig,
