@@ -26,7 +26,7 @@ export default defineConfig(async () => {
     test: {
       include: ['test/worker/**/*.test.ts', 'worker/**/*.test.ts', 'shared/**/*.test.ts'],
       setupFiles: ['./test/worker/setup.ts'],
-      reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
+      reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }] as [string, { outputFile: string }]],
       testTimeout: 30_000,
     },
   };

@@ -5,7 +5,7 @@
  * so the seeded relay is always id 1), so a stale id from an earlier test never
  * names a new object by accident.
  */
-import { applyD1Migrations } from 'cloudflare:test';
+import { applyD1Migrations, type D1Migration } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeEach } from 'vitest';
 

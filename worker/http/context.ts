@@ -2,6 +2,7 @@
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import type * as schema from '../db/schema';
 import type { TokenScope } from '../../shared/domain';
+import type { ApiError } from './errors';
 
 export type Db = DrizzleD1Database<typeof schema>;
 export type UserRow = typeof schema.users.$inferSelect;
@@ -22,5 +23,7 @@ export interface AppEnv {
   Variables: {
     db: Db;
     principal: Principal | null;
+    /** Why the credential sent was refused; raised only by routes that need a caller. */
+    authError: ApiError | null;
   };
 }

@@ -29,7 +29,7 @@ export function requireAccess(access: Access): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (access === 'public') return next();
     const principal = c.get('principal');
-    if (!principal) throw unauthorized();
+    if (!principal) throw c.get('authError') ?? unauthorized();
     const writing = !SAFE_METHODS.has(c.req.method);
     if (writing && principal.scope === 'read') {
       throw forbidden('This API token has scope "read" and cannot change anything.');
