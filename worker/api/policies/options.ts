@@ -5,8 +5,8 @@
 import type { PolicyType } from '../../../shared/domain';
 import { perClientKeys, policyOptionSchemas } from '../../../shared/policy-options';
 import type { Db } from '../../http/context';
-import { badRequest, type FieldErrors } from '../../http/errors';
-import { fieldErrorsFromZod } from '../../http/validation';
+import { badRequest } from '../../http/errors';
+import { addFieldError, fieldErrorsFromZod, newFieldErrors } from '../../http/validation';
 import { sealSecret } from '../../secrets';
 
 export interface SplitOptions {
@@ -18,8 +18,8 @@ export interface SplitOptions {
 export function parseOptions(type: PolicyType, raw: unknown): Record<string, unknown> {
   const result = policyOptionSchemas[type].safeParse(raw ?? {});
   if (!result.success) {
-    const fields: FieldErrors = {};
-    for (const [k, v] of Object.entries(fieldErrorsFromZod(result.error))) fields[k === 'body' ? 'options' : `options.${k}`] = v;
+    const fields = newFieldErrors();
+    for (const [k, reasons] of Object.entries(fieldErrorsFromZod(result.error))) for (const r of reasons) addFieldError(fields, k === 'body' ? 'options' : `options.${k}`, r);
     throw badRequest(fields);
   }
   return result.data as Record<string, unknown>;
@@ -28,9 +28,9 @@ export function parseOptions(type: PolicyType, raw: unknown): Record<string, unk
 /** Per-client entries must name clients of the policy. */
 export function checkPerClientKeys(type: PolicyType, options: Record<string, unknown>, clientIds: number[]): void {
   const allowed = new Set(clientIds.map(String));
-  const fields: FieldErrors = {};
+  const fields = newFieldErrors();
   for (const key of perClientKeys(type, options)) {
-    if (!allowed.has(key)) fields[`options.${type === 'proxmox' ? 'vmids' : type === 'vm' ? 'domains' : 'per_client'}.${key}`] = [`Client ${key} is not a client of this policy.`];
+    if (!allowed.has(key)) addFieldError(fields, `options.${type === 'proxmox' ? 'vmids' : type === 'vm' ? 'domains' : 'per_client'}.${key}`, `Client ${key} is not a client of this policy.`);
   }
   if (Object.keys(fields).length) throw badRequest(fields);
 }
