@@ -5,12 +5,11 @@
  * is documented, and a route cannot be documented without a rule.
  */
 import { env } from 'cloudflare:workers';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ROLE_RANK, type Role } from '../../shared/domain';
-import { call, del, expectNoSecretLeaked, get, tokenFor, userWithRole, type As } from './helpers';
+import { call, del, get, tokenFor, userWithRole, type As } from './helpers';
 import { buildWorld } from './fixtures';
 
-afterAll(() => expectNoSecretLeaked());
 
 interface Operation {
   method: string;

@@ -33,7 +33,9 @@ export function expectNoSecretLeaked() {
       if (body.includes(s)) throw new Error(`A response contained the secret ${JSON.stringify(s.slice(0, 4))}…: ${body.slice(0, 300)}`);
     }
   }
-  expect(scanned).toBeGreaterThan(0);
+  // A file that called the API must actually have been scanned.
+  if (seenBodies.length) expect(scanned).toBeGreaterThan(0);
+  return scanned;
 }
 
 export interface ApiResponse<T = any> {

@@ -1,10 +1,9 @@
 import { env } from 'cloudflare:workers';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { taskManagerFor } from '../../worker/taskmanager/TaskManager';
-import { call, del, expectNoSecretLeaked, get, patch, post, userWithRole } from './helpers';
+import { call, del, get, patch, post, userWithRole } from './helpers';
 import { buildWorld } from './fixtures';
 
-afterAll(() => expectNoSecretLeaked());
 
 async function setStatus(id: number, status: string, extra = '') {
   await env.DB.prepare(`UPDATE jobs SET status = ?${extra} WHERE id = ?`).bind(status, id).run();

@@ -1,10 +1,9 @@
 import { env } from 'cloudflare:workers';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { open } from '../../shared/sealed';
-import { del, expectNoSecretLeaked, get, patch, post, secret, setupAdmin, userWithRole } from './helpers';
+import { del, get, patch, post, secret, setupAdmin, userWithRole } from './helpers';
 import { buildWorld, create, markReady, pairDefaultRelay } from './fixtures';
 
-afterAll(() => expectNoSecretLeaked());
 
 describe('clients', () => {
   it('create with defaults, get, update, list, delete', async () => {

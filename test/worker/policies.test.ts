@@ -1,10 +1,9 @@
 import { env } from 'cloudflare:workers';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { open } from '../../shared/sealed';
-import { expectNoSecretLeaked, get, patch, post, secret } from './helpers';
+import { get, patch, post, secret } from './helpers';
 import { buildWorld, create } from './fixtures';
 
-afterAll(() => expectNoSecretLeaked());
 
 const base = (w: Awaited<ReturnType<typeof buildWorld>>) => ({ schedule: w.scheduleId, repository: w.repositoryId, clients: [w.clientId, w.client2Id] });
 

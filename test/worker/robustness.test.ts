@@ -3,11 +3,10 @@
  * API's error shape, never a 500, and changes nothing.
  */
 import { env, exports } from 'cloudflare:workers';
-import { afterAll, describe, expect, it } from 'vitest';
-import { call, expectNoSecretLeaked, get, ORIGIN } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { call, get, ORIGIN } from './helpers';
 import { buildWorld } from './fixtures';
 
-afterAll(() => expectNoSecretLeaked());
 
 /** Deterministic PRNG (mulberry32) so a failure reproduces. */
 function prng(seed: number) {

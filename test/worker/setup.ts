@@ -7,7 +7,8 @@
  */
 import { applyD1Migrations, type D1Migration } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { beforeEach } from 'vitest';
+import { afterAll, beforeEach } from 'vitest';
+import { expectNoSecretLeaked } from './helpers';
 
 declare global {
   namespace Cloudflare {
@@ -47,3 +48,7 @@ beforeEach(async () => {
     ...seed.queries.map((q) => env.DB.prepare(q)),
   ]);
 });
+
+// Every file: no response body may contain a secret the tests sent or were given
+// (passwords, passphrases, database passwords, API tokens after their creation).
+afterAll(() => expectNoSecretLeaked());

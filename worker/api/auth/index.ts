@@ -10,7 +10,7 @@ import { count, eq } from 'drizzle-orm';
 import { timingSafeEqual } from '../../../shared/encoding';
 import { assertSameOrigin } from '../../auth/authenticate';
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from '../../auth/password';
-import { createSession, endSession } from '../../auth/session';
+import { createSession, endSession, purgeExpiredSessions } from '../../auth/session';
 import { assertLoginAllowed, clearAccountFailures, clientAddress, recordLoginFailure } from '../../auth/throttle';
 import { audit } from '../../audit';
 import { users } from '../../db/schema';
@@ -126,6 +126,7 @@ export function authRoutes() {
       await c.var.db.update(users).set({ passwordHash: await hashPassword(body.password) }).where(eq(users.id, user.id));
     }
     c.set('principal', { user, via: 'session', scope: 'write' });
+    await purgeExpiredSessions(c.var.db);
     await createSession(c, user.id);
     await audit(c, 'login', 'user', user.id);
     return c.json(serializeUser(user), 200);
