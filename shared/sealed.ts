@@ -52,7 +52,7 @@ function ecdhWith(publicKey: CryptoKey) {
   return { name: 'ECDH', public: publicKey } as unknown as Parameters<SubtleCrypto['deriveBits']>[0];
 }
 
-async function aesKey(shared: ArrayBuffer, salt: Uint8Array, usage: 'encrypt' | 'decrypt'): Promise<CryptoKey> {
+async function aesKey(shared: ArrayBuffer, salt: Uint8Array<ArrayBuffer>, usage: 'encrypt' | 'decrypt'): Promise<CryptoKey> {
   const ikm = await crypto.subtle.importKey('raw', shared, 'HKDF', false, ['deriveKey']);
   return crypto.subtle.deriveKey({ name: 'HKDF', hash: 'SHA-256', salt, info: INFO }, ikm, { name: 'AES-GCM', length: 256 }, false, [usage]);
 }

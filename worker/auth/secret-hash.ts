@@ -21,8 +21,8 @@ function hmacKey(secret: string): Promise<CryptoKey> {
 
 export function requireAppSecret(env: Env): string {
   const secret = env.APP_SECRET;
-  if (!secret || secret.length < 16) {
-    throw new ApiError(503, 'misconfigured', 'APP_SECRET is not set (or shorter than 16 characters); see .dev.vars.example.');
+  if (!secret || secret.length < 16 || secret.startsWith('change-me')) {
+    throw new ApiError(503, 'misconfigured', 'APP_SECRET is not set, is the example placeholder, or is shorter than 16 characters; see .dev.vars.example.');
   }
   return secret;
 }

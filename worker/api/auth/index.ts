@@ -80,7 +80,9 @@ export function authRoutes() {
     assertOriginIfPresent(c.req.raw);
     const body = c.req.valid('json');
     const expected = c.env.SETUP_TOKEN;
-    if (!expected) throw new ApiError(503, 'misconfigured', 'SETUP_TOKEN is not set; npm start writes one to .dev.vars.');
+    if (!expected || expected.length < 16 || expected.startsWith('change-me')) {
+      throw new ApiError(503, 'misconfigured', 'SETUP_TOKEN is not set, is the example placeholder, or is shorter than 16 characters; npm start writes one to .dev.vars.');
+    }
     const enc = new TextEncoder();
     if (!timingSafeEqual(enc.encode(body.token), enc.encode(expected))) {
       throw new ApiError(403, 'forbidden', 'Wrong setup token.');
