@@ -99,7 +99,7 @@ describe('keyset pagination', () => {
     for (const kind of ['users', 'tokens', 'relays', 'clients', 'repositories', 'schedules', 'policies', 'audit']) {
       const res = await get(`/${kind}?page_size=1`, w.admin);
       expect(res.status, kind).toBe(200);
-      expect(Object.keys(res.body).sort(), kind).toEqual(['count', 'next', 'previous', 'results']);
+      expect(Object.keys(res.body).sort(), kind).toEqual(['count', 'count_exact', 'next', 'previous', 'results']);
     }
     const clients = await walk('/api/v1/clients?page_size=1&order_by=-hostname', w.admin);
     expect(clients).toEqual([[w.clientId], [w.client2Id]]);
@@ -107,5 +107,18 @@ describe('keyset pagination', () => {
     expect((await get('/clients?search=%25', w.admin)).body.count).toBe(0);
     expect((await get('/clients?ready=false&enabled=true', w.admin)).body.count).toBe(2);
     expect((await get('/clients?ready=maybe', w.admin)).body.error.fields).toHaveProperty('ready');
+  });
+});
+
+describe('counts', () => {
+  it('are exact up to the cap and say so past it', async () => {
+    const admin = await setupAdmin();
+    await env.DB.prepare(
+      "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 10005) INSERT INTO jobs (type, status, launch_type) SELECT 'backup', CASE WHEN n % 2 = 0 THEN 'failed' ELSE 'successful' END , 'scheduled' FROM seq",
+    ).run();
+    const all = await get('/jobs?page_size=1', admin);
+    expect(all.body).toMatchObject({ count: 10_000, count_exact: false });
+    const failed = await get('/jobs?page_size=1&status=failed', admin);
+    expect(failed.body).toMatchObject({ count: 5002, count_exact: true });
   });
 });

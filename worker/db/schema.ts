@@ -264,13 +264,17 @@ export const jobs = sqliteTable(
     index('jobs_status_idx').on(t.status, t.id),
     index('jobs_type_idx').on(t.type, t.id),
     index('jobs_client_idx').on(t.clientId, t.id),
+    // ?client=&status= (a client's failed jobs): counted from the index alone.
+    index('jobs_client_status_idx').on(t.clientId, t.status, t.id),
     index('jobs_policy_idx').on(t.policyId, t.id),
     index('jobs_repository_idx').on(t.repositoryId, t.id),
     index('jobs_relay_idx').on(t.relayId, t.id),
     index('jobs_master_idx').on(t.masterJobId),
     index('jobs_created_idx').on(t.created, t.id),
-    // Covers GET /stats: a range scan on finished that never touches the table rows.
-    index('jobs_stats_idx').on(t.finished, t.type, t.status, t.originalSize, t.deduplicatedSize),
+    // Covers GET /stats: a range scan of one type's finished jobs that never touches the
+    // table rows. `type` leads so the planner picks it even without ANALYZE statistics
+    // (with `finished` first it chose jobs_type_idx and read every backup: 160 ms at 1M jobs).
+    index('jobs_stats_idx').on(t.type, t.finished, t.status, t.originalSize, t.deduplicatedSize),
   ],
 );
 

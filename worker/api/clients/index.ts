@@ -3,18 +3,18 @@ import { z } from '@hono/zod-openapi';
 import { and, eq, inArray, ne } from 'drizzle-orm';
 import { isValidHost, isValidSshUser } from '../../../shared/hosts';
 import { audit } from '../../audit';
-import { clients, policies, policyClients, relays } from '../../db/schema';
+import { clients, policies, policyClients } from '../../db/schema';
 import type { Db } from '../../http/context';
-import { badRequest, conflict, notFound } from '../../http/errors';
+import { conflict, notFound } from '../../http/errors';
 import { changedFields, createdStamp, errorResponses, idParams, jsonBody, jsonContent, modifiedStamp, trackedFields, trackedSchema, usable, usableSchema } from '../../http/objects';
 import { booleanFilter, idFilter, listPage, listQuerySchema, pageSchema, searchAny } from '../../http/pagination';
 import { apiRoute, createRouter } from '../../http/router';
 import { refId } from '../shared-fields';
+import { assertRelayExists, relaysById, type RelayRow } from '../relays/lookup';
 import { prepareRoute, registerPrepare } from '../jobs/prepare';
 import { readSetting } from '../settings/store';
 
 type ClientRow = typeof clients.$inferSelect;
-type RelayRow = typeof relays.$inferSelect;
 
 export const clientSchema = z
   .object({
@@ -99,16 +99,7 @@ export function serializeClient(cl: ClientRow, relay: RelayRow | undefined) {
   };
 }
 
-async function relaysById(db: Db, ids: number[]) {
-  const unique = [...new Set(ids)];
-  const rows = unique.length ? await db.select().from(relays).where(inArray(relays.id, unique)) : [];
-  return new Map(rows.map((r) => [r.id, r]));
-}
 
-async function assertRelay(db: Db, id: number) {
-  const [r] = await db.select({ id: relays.id }).from(relays).where(eq(relays.id, id));
-  if (!r) throw badRequest({ relay: ['No such relay.'] });
-}
 
 async function assertUniqueHost(db: Db, relayId: number, hostname: string, port: number, exceptId?: number) {
   const cond = and(eq(clients.relayId, relayId), eq(clients.hostname, hostname), eq(clients.port, port), exceptId ? ne(clients.id, exceptId) : undefined);
@@ -144,7 +135,7 @@ export function clientRoutes() {
 
   app.openapi(routes.create, async (c) => {
     const body = c.req.valid('json');
-    await assertRelay(c.var.db, body.relay);
+    await assertRelayExists(c.var.db, body.relay);
     await assertUniqueHost(c.var.db, body.relay, body.hostname, body.port);
     const [row] = await c.var.db
       .insert(clients)
@@ -177,7 +168,7 @@ export function clientRoutes() {
     const db = c.var.db;
     const [row] = await db.select().from(clients).where(eq(clients.id, id));
     if (!row) throw notFound('client');
-    if (body.relay !== undefined) await assertRelay(db, body.relay);
+    if (body.relay !== undefined) await assertRelayExists(db, body.relay);
     const next = { relayId: body.relay ?? row.relayId, hostname: body.hostname ?? row.hostname, port: body.port ?? row.port, sshUser: body.ssh_user ?? row.sshUser };
     await assertUniqueHost(db, next.relayId, next.hostname, next.port, id);
     // A client reached at another address, port, user or relay must be prepared again.

@@ -3,7 +3,7 @@ import { z } from '@hono/zod-openapi';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../http/context';
 import { badRequest } from '../../http/errors';
-import { errorResponses, idParams, jsonContent } from '../../http/objects';
+import { errorResponses, idParams } from '../../http/objects';
 import { apiRoute } from '../../http/router';
 import { taskManagerFor } from '../../taskmanager/TaskManager';
 import { loadJob } from '.';

@@ -1,22 +1,24 @@
 /** Policies: what to back up (type + options), from which clients, where, when, and how long to keep it. */
 import { z } from '@hono/zod-openapi';
-import { and, eq, inArray, ne } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import { nextRun } from '../../../shared/cron';
 import { POLICY_TYPES, type PolicyType } from '../../../shared/domain';
 import { audit } from '../../audit';
 import { clients, policies, policyClients, relays, repositories, schedules } from '../../db/schema';
 import type { Db } from '../../http/context';
-import { badRequest, conflict, notFound } from '../../http/errors';
+import { badRequest, notFound } from '../../http/errors';
 import { changedFields, createdStamp, errorResponses, idParams, iso, jsonBody, jsonContent, modifiedStamp, trackedFields, trackedSchema, usable, usableSchema } from '../../http/objects';
 import { booleanFilter, idFilter, listPage, listQuerySchema, pageSchema, searchAny } from '../../http/pagination';
 import { apiRoute, createRouter } from '../../http/router';
 import { clientUsability } from '../clients';
 import { repositoryUsability } from '../repositories';
 import { nameField, refId } from '../shared-fields';
+import { assertUniqueName } from '../unique-name';
 import { registerPolicyActions } from './actions';
 import { checkPerClientKeys, parseOptions, presentOptions, splitSecrets } from './options';
 
 export type PolicyRow = typeof policies.$inferSelect;
+const UNIQUE = { table: policies, id: policies.id, name: policies.name, what: 'policy' };
 
 export const policySchema = z
   .object({
@@ -172,12 +174,6 @@ export function serializePolicy(p: PolicyRow, rel: Related) {
   };
 }
 
-async function assertName(db: Db, name: string, exceptId?: number) {
-  const cond = exceptId ? and(eq(policies.name, name), ne(policies.id, exceptId)) : eq(policies.name, name);
-  if ((await db.select({ id: policies.id }).from(policies).where(cond).limit(1)).length) {
-    throw conflict('A policy with this name exists.', { name: ['Already used.'] });
-  }
-}
 
 /** Checks the references of a policy and returns what validation of the rest needs. */
 async function resolveReferences(db: Db, scheduleId: number, repositoryId: number, clientIds: number[]) {
@@ -240,7 +236,7 @@ export function policyRoutes() {
     const options = parseOptions(body.type, body.options);
     const { schedule, repository } = await resolveReferences(db, body.schedule, body.repository, clientIds);
     checkPerClientKeys(body.type, options, clientIds);
-    await assertName(db, body.name);
+    await assertUniqueName(db, UNIQUE, body.name);
     const split = await splitSecrets(db, repository.relayId, body.type, options, {});
     const { clients: _c, options: _o, schedule: _s, repository: _r, ...rest } = body;
     const [row] = await db
@@ -280,7 +276,7 @@ export function policyRoutes() {
     const { schedule, repository } = await resolveReferences(db, body.schedule ?? row.scheduleId, body.repository ?? row.repositoryId, clientIds);
     const options = parseOptions(type, body.options ?? row.options);
     checkPerClientKeys(type, options, clientIds);
-    if (body.name !== undefined) await assertName(db, body.name, id);
+    if (body.name !== undefined) await assertUniqueName(db, UNIQUE, body.name, id);
     if (repository.relayId !== (await relayOfRepository(db, row.repositoryId)) && Object.keys(row.secrets).length && body.options === undefined) {
       throw badRequest({ options: ['The database passwords are sealed to the old relay; give them again with the new repository.'] });
     }

@@ -3,18 +3,19 @@
  * relay issue's; here an admin names relays and may register a sealing public key.
  */
 import { z } from '@hono/zod-openapi';
-import { and, eq, isNotNull, ne } from 'drizzle-orm';
+import { and, eq, isNotNull } from 'drizzle-orm';
 import { importSealingPublicKey, SealError } from '../../../shared/sealed';
 import { audit } from '../../audit';
 import { clients, relays, repositories } from '../../db/schema';
-import type { Db } from '../../http/context';
 import { badRequest, conflict, notFound } from '../../http/errors';
 import { changedFields, createdStamp, errorResponses, idParams, iso, jsonBody, jsonContent, modifiedStamp, trackedFields, trackedSchema } from '../../http/objects';
 import { booleanFilter, listPage, listQuerySchema, pageSchema, searchAny } from '../../http/pagination';
 import { apiRoute, createRouter } from '../../http/router';
 import { nameField } from '../shared-fields';
+import { assertUniqueName } from '../unique-name';
 
 type RelayRow = typeof relays.$inferSelect;
+const UNIQUE = { table: relays, id: relays.id, name: relays.name, what: 'relay' };
 
 export const relaySchema = z
   .object({
@@ -62,10 +63,6 @@ async function validatePublicKey(key: string | null | undefined) {
   }
 }
 
-async function nameTaken(db: Db, name: string, exceptId?: number) {
-  const cond = exceptId ? and(eq(relays.name, name), ne(relays.id, exceptId)) : eq(relays.name, name);
-  return (await db.select({ id: relays.id }).from(relays).where(cond).limit(1)).length > 0;
-}
 
 export function relayRoutes() {
   const app = createRouter();
@@ -83,7 +80,7 @@ export function relayRoutes() {
   app.openapi(routes.create, async (c) => {
     const body = c.req.valid('json');
     await validatePublicKey(body.public_key);
-    if (await nameTaken(c.var.db, body.name)) throw conflict('A relay with this name exists.', { name: ['Already used.'] });
+    await assertUniqueName(c.var.db, UNIQUE, body.name);
     const [row] = await c.var.db.insert(relays).values({ ...createdStamp(c), name: body.name, publicKey: body.public_key ?? null, enabled: body.enabled }).returning();
     await audit(c, 'create', 'relay', row!.id);
     return c.json(serializeRelay(row!), 201);
@@ -101,7 +98,7 @@ export function relayRoutes() {
     const [row] = await c.var.db.select().from(relays).where(eq(relays.id, id));
     if (!row) throw notFound('relay');
     await validatePublicKey(body.public_key);
-    if (body.name && (await nameTaken(c.var.db, body.name, id))) throw conflict('A relay with this name exists.', { name: ['Already used.'] });
+    if (body.name) await assertUniqueName(c.var.db, UNIQUE, body.name, id);
     if (body.public_key !== undefined && body.public_key !== row.publicKey) {
       // Secrets sealed to the old key would become unreadable without anyone noticing.
       const sealedRepos = await c.var.db.select({ name: repositories.name }).from(repositories).where(and(eq(repositories.relayId, id), isNotNull(repositories.passphraseSealed)));
@@ -137,7 +134,3 @@ export function relayRoutes() {
   return app;
 }
 
-// Re-exported for objects that reference a relay.
-export async function loadRelay(db: Db, id: number): Promise<RelayRow | undefined> {
-  return (await db.select().from(relays).where(eq(relays.id, id)))[0];
-}

@@ -1,21 +1,22 @@
 /** Repositories: borg repositories, reached by the relay over SSH or on its own disk. */
 import { z } from '@hono/zod-openapi';
-import { and, eq, inArray, ne } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { ENCRYPTION_MODES } from '../../../shared/domain';
 import { parseRepositoryPath } from '../../../shared/hosts';
 import { audit } from '../../audit';
-import { policies, relays, repositories } from '../../db/schema';
-import type { Db } from '../../http/context';
+import { policies, repositories } from '../../db/schema';
 import { badRequest, conflict, notFound } from '../../http/errors';
 import { changedFields, createdStamp, errorResponses, idParams, jsonBody, jsonContent, modifiedStamp, trackedFields, trackedSchema, usable, usableSchema } from '../../http/objects';
 import { booleanFilter, idFilter, listPage, listQuerySchema, pageSchema, searchAny } from '../../http/pagination';
 import { apiRoute, createRouter } from '../../http/router';
 import { isAcceptableSecret, sealSecret } from '../../secrets';
 import { nameField, refId } from '../shared-fields';
+import { assertRelayExists, relaysById, type RelayRow } from '../relays/lookup';
+import { assertUniqueName } from '../unique-name';
 import { prepareRoute, registerPrepare } from '../jobs/prepare';
 
 type RepositoryRow = typeof repositories.$inferSelect;
-type RelayRow = typeof relays.$inferSelect;
+const UNIQUE = { table: repositories, id: repositories.id, name: repositories.name, what: 'repository' };
 
 export const repositorySchema = z
   .object({
@@ -96,22 +97,8 @@ export function serializeRepository(r: RepositoryRow, relay: RelayRow | undefine
   };
 }
 
-async function relayMap(db: Db, ids: number[]) {
-  const unique = [...new Set(ids)];
-  const rows = unique.length ? await db.select().from(relays).where(inArray(relays.id, unique)) : [];
-  return new Map(rows.map((r) => [r.id, r]));
-}
 
-async function assertName(db: Db, name: string, exceptId?: number) {
-  const cond = exceptId ? and(eq(repositories.name, name), ne(repositories.id, exceptId)) : eq(repositories.name, name);
-  if ((await db.select({ id: repositories.id }).from(repositories).where(cond).limit(1)).length) {
-    throw conflict('A repository with this name exists.', { name: ['Already used.'] });
-  }
-}
 
-async function assertRelay(db: Db, id: number) {
-  if (!(await db.select({ id: relays.id }).from(relays).where(eq(relays.id, id))).length) throw badRequest({ relay: ['No such relay.'] });
-}
 
 const routes = {
   list: apiRoute({ method: 'get', path: '/repositories', access: 'viewer', tags: ['repositories'], summary: 'List repositories', request: { query: listQuerySchema.extend({ enabled: booleanFilter, ready: booleanFilter, relay: idFilter, search: z.string().max(200).optional() }) }, responses: { 200: jsonContent(pageSchema(repositorySchema), 'A page of repositories'), ...errorResponses } }),
@@ -132,7 +119,7 @@ export function repositoryRoutes() {
     if (q.relay) where.push(eq(repositories.relayId, q.relay));
     if (q.search) where.push(searchAny([repositories.name, repositories.path], q.search));
     const page = await listPage<typeof repositories, RepositoryRow>(c.var.db, { table: repositories, id: repositories.id, orderFields: { name: repositories.name, created: repositories.created }, defaultOrder: 'id' }, q, where, c.req.url);
-    const rs = await relayMap(c.var.db, page.results.map((r) => r.relayId));
+    const rs = await relaysById(c.var.db, page.results.map((r) => r.relayId));
     return c.json({ ...page, results: page.results.map((r) => serializeRepository(r, rs.get(r.relayId))) }, 200);
   });
 
@@ -142,21 +129,21 @@ export function repositoryRoutes() {
     if (body.encryption === 'none' && (body.passphrase || body.passphrase_sealed)) {
       throw badRequest({ passphrase: ['An unencrypted repository (encryption "none") takes no passphrase.'] });
     }
-    await assertRelay(db, body.relay);
-    await assertName(db, body.name);
+    await assertRelayExists(db, body.relay);
+    await assertUniqueName(db, UNIQUE, body.name);
     const sealed = await sealSecret(db, body.relay, { clear: body.passphrase, sealed: body.passphrase_sealed }, 'passphrase');
     const [row] = await db
       .insert(repositories)
       .values({ ...createdStamp(c), name: body.name, path: body.path, relayId: body.relay, encryption: body.encryption, passphraseSealed: sealed ?? null, appendOnly: body.append_only, quotaBytes: body.quota_bytes, enabled: body.enabled })
       .returning();
     await audit(c, 'create', 'repository', row!.id);
-    return c.json(serializeRepository(row!, (await relayMap(db, [row!.relayId])).get(row!.relayId)), 201);
+    return c.json(serializeRepository(row!, (await relaysById(db, [row!.relayId])).get(row!.relayId)), 201);
   });
 
   app.openapi(routes.get, async (c) => {
     const [row] = await c.var.db.select().from(repositories).where(eq(repositories.id, c.req.valid('param').id));
     if (!row) throw notFound('repository');
-    return c.json(serializeRepository(row, (await relayMap(c.var.db, [row.relayId])).get(row.relayId)), 200);
+    return c.json(serializeRepository(row, (await relaysById(c.var.db, [row.relayId])).get(row.relayId)), 200);
   });
 
   app.openapi(routes.update, async (c) => {
@@ -165,8 +152,8 @@ export function repositoryRoutes() {
     const db = c.var.db;
     const [row] = await db.select().from(repositories).where(eq(repositories.id, id));
     if (!row) throw notFound('repository');
-    if (body.name !== undefined) await assertName(db, body.name, id);
-    if (body.relay !== undefined) await assertRelay(db, body.relay);
+    if (body.name !== undefined) await assertUniqueName(db, UNIQUE, body.name, id);
+    if (body.relay !== undefined) await assertRelayExists(db, body.relay);
     const encryption = body.encryption ?? row.encryption;
     if (body.encryption !== undefined && body.encryption !== row.encryption && row.ready) {
       throw conflict('The repository is initialised; its encryption cannot change. Create a new repository instead.', { encryption: ['Fixed once the repository is initialised.'] });
@@ -197,7 +184,7 @@ export function repositoryRoutes() {
       .where(eq(repositories.id, id))
       .returning();
     await audit(c, 'update', 'repository', id, { fields: changedFields(body) });
-    return c.json(serializeRepository(updated!, (await relayMap(db, [updated!.relayId])).get(updated!.relayId)), 200);
+    return c.json(serializeRepository(updated!, (await relaysById(db, [updated!.relayId])).get(updated!.relayId)), 200);
   });
 
   app.openapi(routes.remove, async (c) => {

@@ -1,6 +1,6 @@
 /** Schedules: a crontab in a timezone. Changing one moves the next run of its policies. */
 import { z } from '@hono/zod-openapi';
-import { and, eq, ne } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { crontabError, nextRun, runsBetween, timezoneError } from '../../../shared/cron';
 import { audit } from '../../audit';
 import { policies, schedules } from '../../db/schema';
@@ -10,8 +10,10 @@ import { changedFields, createdStamp, errorResponses, idParams, jsonBody, jsonCo
 import { booleanFilter, listPage, listQuerySchema, pageSchema, searchAny } from '../../http/pagination';
 import { apiRoute, createRouter } from '../../http/router';
 import { nameField } from '../shared-fields';
+import { assertUniqueName } from '../unique-name';
 
 type ScheduleRow = typeof schedules.$inferSelect;
+const UNIQUE = { table: schedules, id: schedules.id, name: schedules.name, what: 'schedule' };
 
 const scheduleSchema = z
   .object({
@@ -56,12 +58,6 @@ export async function refreshPoliciesOf(db: Db, s: ScheduleRow): Promise<void> {
   await db.update(policies).set({ nextRun: nextRun(s.crontab, s.timezone, new Date()) }).where(eq(policies.scheduleId, s.id));
 }
 
-async function assertName(db: Db, name: string, exceptId?: number) {
-  const cond = exceptId ? and(eq(schedules.name, name), ne(schedules.id, exceptId)) : eq(schedules.name, name);
-  if ((await db.select({ id: schedules.id }).from(schedules).where(cond).limit(1)).length) {
-    throw conflict('A schedule with this name exists.', { name: ['Already used.'] });
-  }
-}
 
 const routes = {
   list: apiRoute({ method: 'get', path: '/schedules', access: 'viewer', tags: ['schedules'], summary: 'List schedules', request: { query: listQuerySchema.extend({ enabled: booleanFilter, search: z.string().max(200).optional() }) }, responses: { 200: jsonContent(pageSchema(scheduleSchema), 'A page of schedules'), ...errorResponses } }),
@@ -85,7 +81,7 @@ export function scheduleRoutes() {
 
   app.openapi(routes.create, async (c) => {
     const body = c.req.valid('json');
-    await assertName(c.var.db, body.name);
+    await assertUniqueName(c.var.db, UNIQUE, body.name);
     const [row] = await c.var.db.insert(schedules).values({ ...createdStamp(c), ...body, crontab: body.crontab.trim() }).returning();
     await audit(c, 'create', 'schedule', row!.id);
     return c.json(serializeSchedule(row!), 201);
@@ -102,7 +98,7 @@ export function scheduleRoutes() {
     const body = c.req.valid('json');
     const [row] = await c.var.db.select().from(schedules).where(eq(schedules.id, id));
     if (!row) throw notFound('schedule');
-    if (body.name !== undefined) await assertName(c.var.db, body.name, id);
+    if (body.name !== undefined) await assertUniqueName(c.var.db, UNIQUE, body.name, id);
     const [updated] = await c.var.db
       .update(schedules)
       .set({ ...body, ...(body.crontab ? { crontab: body.crontab.trim() } : {}), ...modifiedStamp(c) })

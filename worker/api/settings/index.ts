@@ -71,7 +71,7 @@ function validateValue(s: SettingRow, value: unknown): string | number | boolean
 }
 
 const routes = {
-  list: apiRoute({ method: 'get', path: '/settings', access: 'viewer', tags: ['settings'], summary: 'All settings, grouped and ordered', responses: { 200: jsonContent(z.object({ count: z.number().int(), next: z.null(), previous: z.null(), results: z.array(settingSchema) }), 'Every setting'), ...errorResponses } }),
+  list: apiRoute({ method: 'get', path: '/settings', access: 'viewer', tags: ['settings'], summary: 'All settings, grouped and ordered', responses: { 200: jsonContent(z.object({ count: z.number().int(), count_exact: z.boolean(), next: z.null(), previous: z.null(), results: z.array(settingSchema) }), 'Every setting'), ...errorResponses } }),
   get: apiRoute({ method: 'get', path: '/settings/{key}', access: 'viewer', tags: ['settings'], summary: 'Get a setting', request: { params: keyParams }, responses: { 200: jsonContent(settingSchema, 'The setting'), ...errorResponses } }),
   update: apiRoute({ method: 'patch', path: '/settings/{key}', access: 'admin', tags: ['settings'], summary: 'Change a setting', request: { params: keyParams, ...jsonBody(valueBody) }, responses: { 200: jsonContent(settingSchema, 'Updated'), ...errorResponses } }),
 };
@@ -81,7 +81,7 @@ export function settingRoutes() {
 
   app.openapi(routes.list, async (c) => {
     const rows = await c.var.db.select().from(settings).orderBy(asc(settings.group), asc(settings.order));
-    return c.json({ count: rows.length, next: null, previous: null, results: rows.map(serialize) }, 200);
+    return c.json({ count: rows.length, count_exact: true, next: null, previous: null, results: rows.map(serialize) }, 200);
   });
 
   app.openapi(routes.get, async (c) => {
