@@ -5,8 +5,9 @@
  *   1. typecheck   tsc for the Worker, the UI and the relay (1 check each)
  *   2. build-ui    vite build into dist/ui, which the Worker tests need (1 check)
  *   3. vitest      Worker tests in workerd; counts from test-results/vitest.json
- *   4. system      node --test over test/system/*.test.mjs; counts from its TAP summary
- *   5. dry-run     wrangler deploy --dry-run (1 check)
+ *   4. relay       node --test (through tsx) over the relay/ unit tests (*.test.ts); counts from TAP
+ *   5. system      node --test over test/system/*.test.mjs; counts from its TAP summary
+ *   6. dry-run     wrangler deploy --dry-run (1 check)
  *
  * Every step runs even when an earlier one failed. The last line is exactly
  * `N passed, N failed` (the totals, for CI); the exit code is 1 if anything failed.
@@ -28,6 +29,7 @@ const WRANGLER = bin('wrangler', 'bin', 'wrangler.js');
 
 const VITEST_JSON = path.join(ROOT, 'test-results', 'vitest.json');
 const SYSTEM_TAP = path.join(ROOT, 'test-results', 'system.tap');
+const RELAY_TAP = path.join(ROOT, 'test-results', 'relay.tap');
 
 /** Offline wrangler in every child (and in the children of children). */
 const CHILD_ENV = {
@@ -100,53 +102,69 @@ const steps = {
     return [result];
   },
 
+  async relay() {
+    // Relay unit tests (TypeScript, through tsx) beside their modules.
+    return [await nodeTests('node --test (relay)', findFiles('relay', '.test.ts'), ['--import', 'tsx'], RELAY_TAP)];
+  },
+
   async system() {
-    const dir = path.join(ROOT, 'test', 'system');
-    const files = existsSync(dir)
-      ? readdirSync(dir)
-          .filter((f) => f.endsWith('.test.mjs'))
-          .sort()
-          .map((f) => path.join('test', 'system', f))
-      : [];
-    if (files.length === 0) return [{ label: 'node --test', passed: 0, failed: 0, note: 'no test/system/*.test.mjs' }];
-    mkdirSync(path.dirname(SYSTEM_TAP), { recursive: true });
-    rmSync(SYSTEM_TAP, { force: true });
-    // spec to the terminal, TAP to a file whose summary gives the counts.
-    const code = await runNode([
-      '--test',
-      '--test-reporter=spec',
-      '--test-reporter-destination=stdout',
-      '--test-reporter=tap',
-      `--test-reporter-destination=${SYSTEM_TAP}`,
-      ...files,
-    ]);
-    const result = { label: 'node --test', passed: 0, failed: 0, note: '' };
-    const tap = existsSync(SYSTEM_TAP) ? readFileSync(SYSTEM_TAP, 'utf8') : '';
-    const count = (name) => {
-      const m = new RegExp(`^# ${name} (\\d+)$`, 'm').exec(tap);
-      return m ? Number(m[1]) : null;
-    };
-    const pass = count('pass');
-    const fail = count('fail');
-    if (pass === null || fail === null) {
-      result.note = 'no TAP summary';
-    } else {
-      const cancelled = count('cancelled') ?? 0;
-      result.passed = pass;
-      result.failed = fail + cancelled;
-      result.note = `${count('tests')} tests${cancelled ? `, ${cancelled} cancelled` : ''}`;
-    }
-    if (code !== 0 && result.failed === 0) {
-      result.failed = 1;
-      result.note += `${result.note ? '; ' : ''}exit code ${code} without a failed test in the summary`;
-    }
-    return [result];
+    return [await nodeTests('node --test (system)', findFiles(path.join('test', 'system'), '.test.mjs'), [], SYSTEM_TAP)];
   },
 
   async 'dry-run'() {
     return [await check('wrangler deploy --dry-run', [WRANGLER, 'deploy', '--dry-run', '--outdir', '.wrangler/dry-run'])];
   },
 };
+
+/** Files under `dir` (relative to the root, recursively) whose names end with `suffix`. */
+function findFiles(dir, suffix) {
+  const abs = path.join(ROOT, dir);
+  if (!existsSync(abs)) return [];
+  return readdirSync(abs, { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith(suffix) && !f.split(path.sep).includes('node_modules'))
+    .sort()
+    .map((f) => path.join(dir, f));
+}
+
+/** node --test over `files`: spec to the terminal, TAP to a file whose summary gives the counts. */
+async function nodeTests(label, files, extraArgs, tapFile) {
+  if (files.length === 0) return { label, passed: 0, failed: 0, note: 'no test files' };
+  mkdirSync(path.dirname(tapFile), { recursive: true });
+  rmSync(tapFile, { force: true });
+  const code = await runNode([
+    ...extraArgs,
+    '--test',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tapFile}`,
+    ...files,
+  ]);
+  const result = { label, passed: 0, failed: 0, note: '' };
+  const tap = existsSync(tapFile) ? readFileSync(tapFile, 'utf8') : '';
+  const count = (name) => {
+    const m = new RegExp(`^# ${name} (\\d+)$`, 'm').exec(tap);
+    return m ? Number(m[1]) : null;
+  };
+  const pass = count('pass');
+  const fail = count('fail');
+  if (pass === null || fail === null) {
+    result.note = 'no TAP summary';
+  } else {
+    const cancelled = count('cancelled') ?? 0;
+    const skipped = (count('skipped') ?? 0) + (count('todo') ?? 0);
+    result.passed = pass;
+    // A skipped test proves nothing: it is not counted as passed, and it fails the run.
+    result.failed = fail + cancelled + skipped;
+    result.note = `${count('tests')} tests${cancelled ? `, ${cancelled} cancelled` : ''}${skipped ? `, ${skipped} skipped/todo` : ''}`;
+  }
+  if (code !== 0 && result.failed === 0) {
+    result.failed = 1;
+    result.note += `${result.note ? '; ' : ''}exit code ${code} without a failed test in the summary`;
+  }
+  return result;
+}
 
 async function main() {
   const only = (process.env.TEST_STEPS ?? '')
