@@ -209,3 +209,26 @@ describe('clearing a passphrase', () => {
     expect(res.body.unusable_reasons).toContain('repository has no passphrase');
   });
 });
+
+describe('PATCH changes only what it is given', () => {
+  it('users keep role, name and active state; relays stay disabled', async () => {
+    const admin = await setupAdmin();
+    const op = await userWithRole(admin, 'operator');
+    await patch(`/users/${op.id}`, { name: 'Olga', active: false }, admin);
+    const renamed = await patch(`/users/${op.id}`, { email: 'olga@example.com' }, admin);
+    expect(renamed.body).toMatchObject({ email: 'olga@example.com', name: 'Olga', role: 'operator', active: false });
+    const audit = (await get(`/audit?object_type=user&object_id=${op.id}`, admin)).body.results[0];
+    expect(audit.detail).toEqual({ fields: ['email'] });
+    // The last admin can get a new password without counting as a demotion.
+    expect((await patch(`/users/${admin.id}`, { password: secret('another long password') }, admin)).status).toBe(200);
+    const r = await create('/relays', { name: 'off', enabled: false }, admin);
+    expect((await patch(`/relays/${r.id}`, { name: 'still-off' }, admin)).body).toMatchObject({ name: 'still-off', enabled: false });
+    for (const path of [`/clients`, `/schedules`]) {
+      const o = await create(path, path === '/clients' ? { hostname: 'h9', enabled: false, port: 2200 } : { name: 's9', crontab: '0 1 * * *', enabled: false, timezone: 'Asia/Tokyo' }, admin);
+      const after = (await patch(`${path}/${o.id}`, path === '/clients' ? { bandwidth_limit: 10 } : { name: 's10' }, admin)).body;
+      expect(after.enabled, path).toBe(false);
+      if (path === '/clients') expect(after.port).toBe(2200);
+      else expect(after.timezone).toBe('Asia/Tokyo');
+    }
+  });
+});

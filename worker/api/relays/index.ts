@@ -31,8 +31,10 @@ export const relaySchema = z
   .openapi('Relay');
 
 const publicKeyField = z.string().trim().max(400, 'At most 400 characters.').nullable();
-const createRelay = z.object({ name: nameField, public_key: publicKeyField.optional(), enabled: z.boolean().default(true) }).strict();
-const updateRelay = createRelay.partial().strict();
+const relayFields = { name: nameField, public_key: publicKeyField, enabled: z.boolean() };
+const createRelay = z.object({ ...relayFields, public_key: publicKeyField.optional(), enabled: relayFields.enabled.default(true) }).strict();
+// Not createRelay.partial(): that keeps the defaults and would re-enable a relay on any PATCH.
+const updateRelay = z.object(relayFields).partial().strict();
 
 export const serializeRelay = (r: RelayRow) => ({
   ...trackedFields(r),

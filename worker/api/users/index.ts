@@ -13,17 +13,26 @@ import { booleanFilter, listPage, listQuerySchema, pageSchema, searchAny } from 
 import { apiRoute, createRouter } from '../../http/router';
 import { defaultNotifications, emailField, nameField, notificationsSchema, passwordField, serializeUser, userSchema } from './serialize';
 
+const userFields = {
+  email: emailField,
+  name: nameField,
+  password: passwordField,
+  role: z.enum(ROLES),
+  active: z.boolean(),
+  notifications: notificationsSchema.partial(),
+};
 const createUser = z
   .object({
-    email: emailField,
-    name: nameField.default(''),
-    password: passwordField,
-    role: z.enum(ROLES).default('viewer'),
-    active: z.boolean().default(true),
-    notifications: notificationsSchema.partial().optional(),
+    ...userFields,
+    name: userFields.name.default(''),
+    role: userFields.role.default('viewer'),
+    active: userFields.active.default(true),
+    notifications: userFields.notifications.optional(),
   })
   .strict();
-const updateUser = createUser.partial().strict();
+// Built from the fields without defaults: zod's .partial() keeps .default(), which
+// would silently reset role/active/name on every PATCH.
+const updateUser = z.object(userFields).partial().strict();
 const updateMe = z
   .object({
     name: nameField,
