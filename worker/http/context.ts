@@ -4,7 +4,8 @@ import type * as schema from '../db/schema';
 import type { TokenScope } from '../../shared/domain';
 import type { ApiError } from './errors';
 
-export type Db = DrizzleD1Database<typeof schema>;
+/** drizzle over D1; `$client` is the raw binding, for the few statements drizzle cannot batch. */
+export type Db = DrizzleD1Database<typeof schema> & { $client: D1Database };
 export type UserRow = typeof schema.users.$inferSelect;
 
 /** Who is calling: a user through a session cookie or through an API token. */

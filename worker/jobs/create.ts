@@ -1,52 +1,71 @@
 /**
- * Writes a planned set of jobs and their dependency edges in one atomic D1 batch.
+ * Writes a planned set of jobs, their dependency edges and master links in one
+ * atomic D1 batch of four statements, whatever the size of the launch.
  *
- * D1 has no interactive transactions, so ids cannot be read back between
- * statements. Inside a batch (one transaction, no other writer) AUTOINCREMENT ids
- * are consecutive, so job i of n is `last id - (n-1-i)` once all n are inserted;
- * the edge and master-job statements at the end of the batch use that.
+ * Why this shape:
+ * - D1 has no interactive transactions, so ids cannot be read back between
+ *   statements; inside one batch (one transaction, no other writer) AUTOINCREMENT
+ *   ids of one INSERT … SELECT are consecutive, so job i of n is
+ *   `(SELECT max(id) FROM jobs) - (n-1-i)` once all n are inserted.
+ * - A Worker invocation may run at most 1,000 D1 queries (50 on the Free plan) and a
+ *   statement may bind 100 parameters: one statement per job would not scale, so
+ *   each statement takes the whole plan as one JSON parameter read by json_each.
  */
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { ACTIVE_JOB_STATUSES } from '../../shared/domain';
-import { clients, jobDependencies, jobs } from '../db/schema';
+import { inList } from '../db/in-list';
+import { clients, jobs } from '../db/schema';
 import type { Db } from '../http/context';
 import type { PlannedJob } from './plan';
 
 export type JobRow = typeof jobs.$inferSelect;
 
-export async function insertPlannedJobs(db: Db, plan: PlannedJob[], userId: number | null, extra: Partial<typeof jobs.$inferInsert> = {}): Promise<JobRow[]> {
-  if (plan.length === 0) return [];
-  const now = new Date();
+export async function insertPlannedJobs(db: Db, plan: PlannedJob[], userId: number | null): Promise<JobRow[]> {
   const n = plan.length;
-  const idOf = (i: number) => sql`((SELECT max(id) FROM jobs) - ${n - 1 - i})`;
-  const inserts = plan.map((j) =>
-    db
-      .insert(jobs)
-      .values({
-        type: j.type,
-        policyId: j.policyId,
-        clientId: j.clientId,
-        repositoryId: j.repositoryId,
-        relayId: j.relayId,
-        status: j.status,
-        launchType: j.launchType,
-        attempt: j.attempt,
-        archiveName: j.archiveName,
-        created: now,
-        modified: now,
-        createdBy: userId,
-        modifiedBy: userId,
-        ...extra,
-      })
-      .returning(),
+  if (n === 0) return [];
+  const now = Date.now();
+  const rows = JSON.stringify(
+    plan.map((j) => ({
+      type: j.type,
+      policy: j.policyId,
+      client: j.clientId,
+      repository: j.repositoryId,
+      relay: j.relayId,
+      status: j.status,
+      launch: j.launchType,
+      attempt: j.attempt,
+      archive: j.archiveName,
+    })),
   );
-  const edges = plan.flatMap((j, i) => j.dependsOn.map((d) => db.insert(jobDependencies).values({ jobId: idOf(i) as unknown as number, dependsOnId: idOf(d) as unknown as number })));
-  const masters = plan.flatMap((j, i) => (j.master === null ? [] : [db.update(jobs).set({ masterJobId: idOf(j.master) as unknown as number }).where(eq(jobs.id, idOf(i) as unknown as number))]));
-  const [first, ...rest] = [...inserts, ...edges, ...masters];
-  const results = await db.batch([first!, ...rest]);
-  const ids = (results.slice(0, n) as JobRow[][]).map((r) => r[0]!.id);
-  // Re-read so master_job_id (set after the inserts) is current.
-  return db.select().from(jobs).where(inArray(jobs.id, ids)).orderBy(jobs.id);
+  const edges = JSON.stringify(plan.flatMap((j, i) => j.dependsOn.map((d) => [i, d])));
+  const masters = JSON.stringify(plan.flatMap((j, i) => (j.master === null ? [] : [[i, j.master]])));
+  // Id of plan index `x` (a SQL expression) once all n jobs are inserted; n is an
+  // integer we computed, never client input.
+  const idOf = (x: string) => `((SELECT max(id) FROM jobs) - ${n - 1} + ${x})`;
+  const d1 = db.$client;
+  const [, , , inserted] = await d1.batch([
+    d1
+      .prepare(
+        `INSERT INTO jobs (type, policy_id, client_id, repository_id, relay_id, status, launch_type, attempt, archive_name, created, modified, created_by, modified_by)
+         SELECT value ->> '$.type', value ->> '$.policy', value ->> '$.client', value ->> '$.repository', value ->> '$.relay',
+                value ->> '$.status', value ->> '$.launch', value ->> '$.attempt', value ->> '$.archive', ?2, ?2, ?3, ?3
+           FROM json_each(?1) ORDER BY key`,
+      )
+      .bind(rows, now, userId),
+    d1
+      .prepare(`INSERT INTO job_dependencies (job_id, depends_on_id) SELECT ${idOf("(value ->> '$[0]')")}, ${idOf("(value ->> '$[1]')")} FROM json_each(?1)`)
+      .bind(edges),
+    d1
+      .prepare(
+        `UPDATE jobs SET master_job_id = ${idOf(`(SELECT m.value ->> '$[1]' FROM json_each(?1) AS m WHERE ${idOf("(m.value ->> '$[0]')")} = jobs.id)`)}
+          WHERE id IN (SELECT ${idOf("(value ->> '$[0]')")} FROM json_each(?1))`,
+      )
+      .bind(masters),
+    d1.prepare(`SELECT id FROM jobs WHERE id > (SELECT max(id) FROM jobs) - ${n} ORDER BY id`),
+  ]);
+  const ids = (inserted!.results as { id: number }[]).map((r) => r.id);
+  // Read back through drizzle so callers get typed rows (dates, JSON columns).
+  return db.select().from(jobs).where(inList(jobs.id, ids)).orderBy(jobs.id);
 }
 
 /** Hostnames of the given clients that already have an active job on the repository. */
@@ -56,6 +75,6 @@ export async function busyClients(db: Db, repositoryId: number, clientIds: numbe
     .selectDistinct({ hostname: clients.hostname })
     .from(jobs)
     .innerJoin(clients, eq(clients.id, jobs.clientId))
-    .where(and(eq(jobs.repositoryId, repositoryId), inArray(jobs.clientId, clientIds), inArray(jobs.status, [...ACTIVE_JOB_STATUSES])));
+    .where(and(eq(jobs.repositoryId, repositoryId), inList(jobs.clientId, clientIds), inArray(jobs.status, [...ACTIVE_JOB_STATUSES])));
   return rows.map((r) => r.hostname);
 }

@@ -3,7 +3,8 @@
  * the planned jobs written in one batch. Used by the manual launch endpoint and,
  * with launch_type `scheduled`, by the scheduler.
  */
-import { eq, inArray } from 'drizzle-orm';
+import { inList } from '../db/in-list';
+import { eq } from 'drizzle-orm';
 import type { LaunchType } from '../../shared/domain';
 import { readSettings } from '../api/settings/store';
 import { clients, policyClients, relays, repositories, schedules } from '../db/schema';
@@ -24,7 +25,7 @@ export async function launchPolicy(db: Db, policy: PolicyRow, launchType: Launch
   if (!relay?.enabled) throw conflict(`Relay ${relay?.name ?? repository.relayId} of the repository is disabled.`);
 
   const links = await db.select({ id: policyClients.clientId }).from(policyClients).where(eq(policyClients.policyId, policy.id));
-  const linked = links.length ? await db.select().from(clients).where(inArray(clients.id, links.map((l) => l.id))) : [];
+  const linked = links.length ? await db.select().from(clients).where(inList(clients.id, links.map((l) => l.id))) : [];
   const enabled = linked.filter((cl) => cl.enabled).sort((a, b) => a.id - b.id);
   if (!enabled.length) throw conflict('No client of this policy is enabled.');
   const busy = await busyClients(db, repository.id, enabled.map((cl) => cl.id));

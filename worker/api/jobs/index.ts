@@ -1,4 +1,5 @@
 /** Jobs: read-only records plus actions (cancel, relaunch) and their output. */
+import { inList } from '../../db/in-list';
 import { z } from '@hono/zod-openapi';
 import { and, eq, inArray } from 'drizzle-orm';
 import { ACTIVE_JOB_STATUSES, FINISHED_JOB_STATUSES, JOB_STATUSES, JOB_TYPES, LAUNCH_TYPES } from '../../../shared/domain';
@@ -85,10 +86,10 @@ async function waitingDependents(db: Db, rootId: number): Promise<number[]> {
   const found: number[] = [];
   let frontier = [rootId];
   while (frontier.length) {
-    const edges = await db.select({ id: jobDependencies.jobId }).from(jobDependencies).where(inArray(jobDependencies.dependsOnId, frontier));
+    const edges = await db.select({ id: jobDependencies.jobId }).from(jobDependencies).where(inList(jobDependencies.dependsOnId, frontier));
     const ids = [...new Set(edges.map((e) => e.id))].filter((id) => !found.includes(id));
     if (!ids.length) break;
-    const open = await db.select({ id: jobs.id }).from(jobs).where(and(inArray(jobs.id, ids), inArray(jobs.status, ['new', 'pending', 'waiting'])));
+    const open = await db.select({ id: jobs.id }).from(jobs).where(and(inList(jobs.id, ids), inArray(jobs.status, ['new', 'pending', 'waiting'])));
     frontier = open.map((r) => r.id);
     found.push(...frontier);
   }
@@ -142,7 +143,7 @@ export function jobRoutes() {
       await db
         .update(jobs)
         .set({ status: 'canceled', finished: now, explanation: `Canceled because job ${job.id}, which it waited for, was canceled.`, ...modifiedStamp(c) })
-        .where(and(inArray(jobs.id, dependents), inArray(jobs.status, ['new', 'pending', 'waiting'])));
+        .where(and(inList(jobs.id, dependents), inArray(jobs.status, ['new', 'pending', 'waiting'])));
     }
     await audit(c, 'cancel', 'job', job.id, { dependents });
     return c.json(serializeJob(updated), 200);

@@ -1,4 +1,5 @@
 /** Policies: what to back up (type + options), from which clients, where, when, and how long to keep it. */
+import { inList } from '../../db/in-list';
 import { z } from '@hono/zod-openapi';
 import { eq, inArray } from 'drizzle-orm';
 import { nextRun } from '../../../shared/cron';
@@ -115,12 +116,12 @@ export async function loadRelated(db: Db, rows: PolicyRow[]): Promise<Related> {
   const repoIds = [...new Set(rows.map((p) => p.repositoryId))];
   if (!ids.length) return { schedules: new Map(), repositories: new Map(), relays: new Map(), clientsOf: new Map() };
   const [ss, rs, links] = await db.batch([
-    db.select().from(schedules).where(inArray(schedules.id, scheduleIds)),
-    db.select().from(repositories).where(inArray(repositories.id, repoIds)),
-    db.select({ policyId: policyClients.policyId, client: clients }).from(policyClients).innerJoin(clients, eq(clients.id, policyClients.clientId)).where(inArray(policyClients.policyId, ids)),
+    db.select().from(schedules).where(inList(schedules.id, scheduleIds)),
+    db.select().from(repositories).where(inList(repositories.id, repoIds)),
+    db.select({ policyId: policyClients.policyId, client: clients }).from(policyClients).innerJoin(clients, eq(clients.id, policyClients.clientId)).where(inList(policyClients.policyId, ids)),
   ]);
   const relayIds = [...new Set([...rs.map((r) => r.relayId), ...links.map((l) => l.client.relayId)])];
-  const relayRows = relayIds.length ? await db.select().from(relays).where(inArray(relays.id, relayIds)) : [];
+  const relayRows = relayIds.length ? await db.select().from(relays).where(inList(relays.id, relayIds)) : [];
   const clientsOf = new Map<number, (typeof clients.$inferSelect)[]>();
   for (const l of links) clientsOf.set(l.policyId, [...(clientsOf.get(l.policyId) ?? []), l.client]);
   return {
@@ -180,7 +181,7 @@ async function resolveReferences(db: Db, scheduleId: number, repositoryId: numbe
   const [ss, rs, cs] = await db.batch([
     db.select().from(schedules).where(eq(schedules.id, scheduleId)),
     db.select().from(repositories).where(eq(repositories.id, repositoryId)),
-    db.select().from(clients).where(inArray(clients.id, clientIds.length ? clientIds : [-1])),
+    db.select().from(clients).where(inList(clients.id, clientIds)),
   ]);
   const fieldErrors: Record<string, string[]> = {};
   if (!ss[0]) fieldErrors.schedule = ['No such schedule.'];

@@ -1,5 +1,6 @@
 /** Relay lookups for the objects that reference a relay (clients, repositories). */
-import { eq, inArray } from 'drizzle-orm';
+import { inList } from '../../db/in-list';
+import { eq } from 'drizzle-orm';
 import { relays } from '../../db/schema';
 import type { Db } from '../../http/context';
 import { badRequest } from '../../http/errors';
@@ -9,7 +10,7 @@ export type RelayRow = typeof relays.$inferSelect;
 /** The relays of a page of objects, in one query. */
 export async function relaysById(db: Db, ids: number[]): Promise<Map<number, RelayRow>> {
   const unique = [...new Set(ids)];
-  const rows = unique.length ? await db.select().from(relays).where(inArray(relays.id, unique)) : [];
+  const rows = unique.length ? await db.select().from(relays).where(inList(relays.id, unique)) : [];
   return new Map(rows.map((r) => [r.id, r]));
 }
 
