@@ -17,6 +17,36 @@ import { API_VERSION } from './version';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+/** Messages of an error and its causes (drizzle wraps D1's error in DrizzleQueryError). */
+function causes(err: unknown): string[] {
+  const out: string[] = [];
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    out.push(String((e as Error).message ?? e));
+  }
+  return out;
+}
+
+function innermost(err: unknown): string {
+  const all = causes(err);
+  return all[all.length - 1] ?? 'unknown';
+}
+
+/** A constraint that a request raced past (or that only the database enforces), as a 409. */
+function constraintError(err: unknown): ApiError | null {
+  const text = causes(err).join(' | ');
+  if (/UNIQUE constraint failed: jobs\.client_id, jobs\.repository_id/.test(text)) {
+    return new ApiError(409, 'conflict', 'A client of this launch already has an active backup on this repository.');
+  }
+  if (/UNIQUE constraint failed/.test(text)) return new ApiError(409, 'conflict', 'An object with the same unique fields already exists.');
+  if (/FOREIGN KEY constraint failed/.test(text)) return new ApiError(409, 'conflict', 'This object is still referenced by another object.');
+  return null;
+}
+
+/** Paths that carry a bearer secret are logged without it. */
+export function redactPath(path: string): string {
+  return path.replace(/\/ready\/[^/]+/, '/ready/<token>');
+}
+
 const requireJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
     const type = c.req.header('Content-Type') ?? '';
@@ -41,15 +71,13 @@ export function buildApp() {
         err.status === 400
           ? new ApiError(400, 'invalid_json', 'The body is not valid JSON.', { body: ['Not valid JSON.'] })
           : new ApiError(err.status as ApiError['status'], 'http_error', err.message || 'Request refused.');
-    } else if (/UNIQUE constraint failed/.test(String((err as Error)?.message))) {
-      // Raced past an explicit uniqueness check.
-      apiError = new ApiError(409, 'conflict', 'An object with the same unique fields already exists.');
-    } else if (/FOREIGN KEY constraint failed/.test(String((err as Error)?.message))) {
-      apiError = new ApiError(409, 'conflict', 'This object is still referenced by another object.');
     } else {
-      // A bug: log what happened (never the request body, which may hold secrets).
-      console.error(JSON.stringify({ level: 'error', msg: 'unhandled', path: new URL(c.req.url).pathname, error: String(err) }));
-      apiError = new ApiError(500, 'internal', 'Internal error.');
+      apiError = constraintError(err) ?? new ApiError(500, 'internal', 'Internal error.');
+      if (apiError.status === 500) {
+        // A bug. Log the innermost cause only: drizzle's wrapper message lists the query's
+        // parameters (hashes, sealed secrets), and never the body, query string or a token path.
+        console.error(JSON.stringify({ level: 'error', msg: 'unhandled', path: redactPath(new URL(c.req.url).pathname), error: innermost(err) }));
+      }
     }
     for (const [k, v] of Object.entries(apiError.headers ?? {})) c.header(k, v);
     return c.json(apiError.toBody() satisfies ErrorBody, apiError.status);

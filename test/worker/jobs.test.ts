@@ -268,3 +268,23 @@ describe('deleting a policy keeps its jobs', () => {
     expect((await get(`/jobs/${jobs[0].id}`, w.admin)).body.policy).toBeNull();
   });
 });
+
+describe('concurrent launches', () => {
+  it('two launches at once: exactly one is created, the other is a 409, nothing duplicated', async () => {
+    const w = await buildWorld({ ready: true });
+    const results = await Promise.all([post(`/policies/${w.policyId}/launch`, {}, w.admin), post(`/policies/${w.policyId}/launch`, {}, w.admin), post(`/policies/${w.policyId}/launch`, {}, w.admin)]);
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409]);
+    const created = results.find((r) => r.status === 201)!.body.jobs.length;
+    expect((await get('/jobs', w.admin)).body.count).toBe(created);
+    for (const r of results.filter((r) => r.status === 409)) expect(r.body.error.message).toMatch(/active (job|backup)/);
+  });
+
+  it('the database refuses a second active backup even past the API check', async () => {
+    const w = await buildWorld({ ready: true });
+    const insert = () => env.DB.prepare("INSERT INTO jobs (type, status, launch_type, client_id, repository_id) VALUES ('backup', 'pending', 'manual', ?, ?)").bind(w.clientId, w.repositoryId).run();
+    await insert();
+    await expect(insert()).rejects.toThrow(/UNIQUE constraint failed: jobs.client_id, jobs.repository_id/);
+    await env.DB.prepare("UPDATE jobs SET status = 'successful'").run();
+    await insert();
+  });
+});

@@ -58,7 +58,7 @@ export const sessions = sqliteTable(
     lastSeen: integer('last_seen', { mode: 'timestamp_ms' }).notNull().default(now),
     expires: integer('expires', { mode: 'timestamp_ms' }).notNull(),
   },
-  (t) => [uniqueIndex('sessions_token_unique').on(t.tokenHash), index('sessions_user_idx').on(t.userId)],
+  (t) => [uniqueIndex('sessions_token_unique').on(t.tokenHash), index('sessions_user_idx').on(t.userId), index('sessions_expires_idx').on(t.expires)],
 );
 
 export const apiTokens = sqliteTable(
@@ -270,6 +270,12 @@ export const jobs = sqliteTable(
     index('jobs_repository_idx').on(t.repositoryId, t.id),
     index('jobs_relay_idx').on(t.relayId, t.id),
     index('jobs_master_idx').on(t.masterJobId),
+    // The database itself refuses a second active backup of a client on a repository,
+    // so two launches racing past the API's check cannot both write their jobs.
+    uniqueIndex('jobs_one_active_backup')
+      .on(t.clientId, t.repositoryId)
+      .where(sql`type = 'backup' AND status IN ('new', 'pending', 'waiting', 'starting', 'running')`),
+    index('jobs_launch_type_idx').on(t.launchType, t.id),
     index('jobs_created_idx').on(t.created, t.id),
     // Covers GET /stats: a range scan of one type's finished jobs that never touches the
     // table rows. `type` leads so the planner picks it even without ANALYZE statistics
@@ -342,5 +348,9 @@ export const auditLog = sqliteTable(
     detail: text('detail', { mode: 'json' }).$type<Record<string, unknown>>(),
     address: text('address'),
   },
-  (t) => [index('audit_log_object_idx').on(t.objectType, t.objectId, t.id), index('audit_log_user_idx').on(t.userId, t.id)],
+  (t) => [
+    index('audit_log_object_idx').on(t.objectType, t.objectId, t.id),
+    index('audit_log_user_idx').on(t.userId, t.id),
+    index('audit_log_action_idx').on(t.action, t.id),
+  ],
 );
