@@ -110,7 +110,7 @@ export async function userWithRole(admin: As, role: 'viewer' | 'operator' | 'adm
   return { id: res.body.id as number, email, password, session: await login(email, password) };
 }
 
-export async function tokenFor(as: As, scope: 'read' | 'write', expires_in_days: number | null = 30): Promise<{ token: string; id: number }> {
+export async function tokenFor(as: As, scope: 'read' | 'write', expires_in_days = 30): Promise<{ token: string; id: number }> {
   const res = await post('/tokens', { name: `t-${scope}`, scope, expires_in_days }, as);
   expect(res.status, res.text).toBe(201);
   secret(res.body.token);

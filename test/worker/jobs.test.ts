@@ -264,6 +264,7 @@ describe('deleting a policy keeps its jobs', () => {
   it('jobs outlive the policy with policy null', async () => {
     const w = await buildWorld({ ready: true });
     const jobs = (await post(`/policies/${w.policyId}/launch`, {}, w.admin)).body.jobs as any[];
+    for (const j of jobs) await setStatus(j.id, 'successful');
     expect((await del(`/policies/${w.policyId}`, w.admin)).status).toBe(204);
     expect((await get(`/jobs/${jobs[0].id}`, w.admin)).body.policy).toBeNull();
   });

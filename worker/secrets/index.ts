@@ -27,10 +27,7 @@ export async function sealSecret(db: Db, relayId: number, input: SecretInput, fi
   const value = input.clear !== undefined ? input.clear : input.sealed;
   if (value === undefined) return undefined;
   if (value === null) return null;
-  if (input.sealed !== undefined) {
-    if (!isSealed(value)) throw badRequest({ [`${field}_sealed`]: ['Not a sealed value (expected sealed:v1:…).'] });
-    return value;
-  }
+  if (input.sealed !== undefined && !isSealed(value)) throw badRequest({ [`${field}_sealed`]: ['Not a sealed value (expected sealed:v1:…).'] });
   const [relay] = await db.select({ name: relays.name, publicKey: relays.publicKey }).from(relays).where(eq(relays.id, relayId));
   if (!relay?.publicKey) {
     throw conflict(
@@ -39,7 +36,7 @@ export async function sealSecret(db: Db, relayId: number, input: SecretInput, fi
       { [field]: ['The relay has no public key yet.'] },
     );
   }
-  return seal(relay.publicKey, value);
+  return input.sealed !== undefined ? value : seal(relay.publicKey, value);
 }
 
 /** A secret field in a request body: a clear value, bounded, with no NUL. */

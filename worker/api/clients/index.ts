@@ -3,7 +3,8 @@ import { z } from '@hono/zod-openapi';
 import { and, eq, inArray, ne } from 'drizzle-orm';
 import { isValidHost, isValidSshUser } from '../../../shared/hosts';
 import { audit } from '../../audit';
-import { clients, policies, policyClients } from '../../db/schema';
+import { clients, jobs, policies, policyClients } from '../../db/schema';
+import { assertNoActiveJobs } from '../../jobs/active';
 import type { Db } from '../../http/context';
 import { conflict, notFound } from '../../http/errors';
 import { changedFields, createdStamp, errorResponses, idParams, jsonBody, jsonContent, modifiedStamp, trackedFields, trackedSchema, usable, usableSchema } from '../../http/objects';
@@ -11,7 +12,7 @@ import { booleanFilter, idFilter, listPage, listQuerySchema, pageSchema, searchA
 import { apiRoute, createRouter } from '../../http/router';
 import { refId } from '../shared-fields';
 import { assertRelayExists, relaysById, type RelayRow } from '../relays/lookup';
-import { prepareRoute, registerPrepare } from '../jobs/prepare';
+import { prepareRoute, registerPrepare, revokeReadinessTokens } from '../jobs/prepare';
 import { readSetting } from '../settings/store';
 
 type ClientRow = typeof clients.$inferSelect;
@@ -171,6 +172,11 @@ export function clientRoutes() {
     if (body.relay !== undefined) await assertRelayExists(db, body.relay);
     const next = { relayId: body.relay ?? row.relayId, hostname: body.hostname ?? row.hostname, port: body.port ?? row.port, sshUser: body.ssh_user ?? row.sshUser };
     await assertUniqueHost(db, next.relayId, next.hostname, next.port, id);
+    if (next.relayId !== row.relayId) {
+      // A policy's clients and repository share one relay; moving one would split them.
+      const users = await policiesUsing(db, id);
+      if (users.length) throw conflict(`Remove the client from its policies before moving it to another relay: ${users.join(', ')}.`, { relay: ['The client is used by policies on its current relay.'] });
+    }
     // A client reached at another address, port, user or relay must be prepared again.
     const moved = next.relayId !== row.relayId || next.hostname !== row.hostname || next.port !== row.port || next.sshUser !== row.sshUser;
     const [updated] = await db
@@ -187,6 +193,7 @@ export function clientRoutes() {
       })
       .where(eq(clients.id, id))
       .returning();
+    if (moved) await revokeReadinessTokens(db, 'client', id);
     await audit(c, 'update', 'client', id, { fields: changedFields(body) });
     return c.json(serializeClient(updated!, (await relaysById(db, [updated!.relayId])).get(updated!.relayId)), 200);
   });
@@ -196,13 +203,9 @@ export function clientRoutes() {
     const db = c.var.db;
     const [row] = await db.select().from(clients).where(eq(clients.id, id));
     if (!row) throw notFound('client');
-    const users = await db
-      .select({ name: policies.name })
-      .from(policyClients)
-      .innerJoin(policies, eq(policies.id, policyClients.policyId))
-      .where(eq(policyClients.clientId, id))
-      .limit(20);
-    if (users.length) throw conflict(`This client is used by policies: ${users.map((u) => u.name).join(', ')}.`);
+    const users = await policiesUsing(db, id);
+    if (users.length) throw conflict(`This client is used by policies: ${users.join(', ')}.`);
+    await assertNoActiveJobs(db, jobs.clientId, id, 'client');
     await db.delete(clients).where(eq(clients.id, id));
     await audit(c, 'delete', 'client', id);
     return c.body(null, 204);
@@ -210,6 +213,16 @@ export function clientRoutes() {
 
   registerPrepare(app, prepareRoute('client'));
   return app;
+}
+
+async function policiesUsing(db: Db, clientId: number): Promise<string[]> {
+  const rows = await db
+    .select({ name: policies.name })
+    .from(policyClients)
+    .innerJoin(policies, eq(policies.id, policyClients.policyId))
+    .where(eq(policyClients.clientId, clientId))
+    .limit(20);
+  return rows.map((r) => r.name);
 }
 
 async function defaultBackupUser(db: Db): Promise<string> {

@@ -11,6 +11,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { and, eq, inArray } from 'drizzle-orm';
 import { ACTIVE_JOB_STATUSES } from '../../../shared/domain';
 import { randomToken } from '../../../shared/encoding';
+import { commandLine } from '../../../shared/shell-quote';
 import { hashSecret } from '../../auth/secret-hash';
 import { audit } from '../../audit';
 import { clients, jobs, readinessTokens, relays, repositories } from '../../db/schema';
@@ -47,15 +48,20 @@ export function prepareRoute(kind: 'client' | 'repository') {
   });
 }
 
-/** Mints a readiness token for a prepare job, replacing any earlier one of that job. */
+/** Mints a readiness token for a prepare job, replacing every earlier token of that object. */
 export async function mintReadinessToken(db: Db, env: Env, jobId: number, objectType: 'client' | 'repository', objectId: number) {
   const token = randomToken(32);
   const expires = new Date(Date.now() + READINESS_TTL_MS);
   await db.batch([
-    db.delete(readinessTokens).where(eq(readinessTokens.jobId, jobId)),
+    revokeReadinessTokens(db, objectType, objectId),
     db.insert(readinessTokens).values({ tokenHash: await hashSecret(env, token), jobId, objectType, objectId, expires }),
   ]);
   return { token, expires };
+}
+
+/** Forgets the readiness tokens of an object (a new prepare, or the object moved). */
+export function revokeReadinessTokens(db: Db, objectType: 'client' | 'repository', objectId: number) {
+  return db.delete(readinessTokens).where(and(eq(readinessTokens.objectType, objectType), eq(readinessTokens.objectId, objectId)));
 }
 
 export async function publicBaseUrl(db: Db, requestUrl: string): Promise<string> {
@@ -114,7 +120,7 @@ export function registerPrepare(app: OpenAPIHono<AppEnv>, route: ReturnType<type
     return c.json(
       {
         job: serializeJob(job!, []),
-        readiness: { url, curl: `curl -fsS -X POST -H 'Content-Type: application/json' -d '{}' '${url}'`, expires: expires.toISOString() },
+        readiness: { url, curl: commandLine(['curl', '-fsS', '-X', 'POST', '-H', 'Content-Type: application/json', '-d', '{}', url]), expires: expires.toISOString() },
       },
       201,
     );

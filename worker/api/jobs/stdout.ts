@@ -61,14 +61,20 @@ export function registerStdout(app: OpenAPIHono<AppEnv>) {
       c.executionCtx.waitUntil(
         (async () => {
           const writer = writable.getWriter();
-          let start = q.start_line;
-          for (;;) {
-            const end = q.end_line === undefined ? start + DOWNLOAD_CHUNK - 1 : Math.min(q.end_line, start + DOWNLOAD_CHUNK - 1);
-            const { lines } = await tm.readLines(job.id, { start, end, limit: DOWNLOAD_CHUNK });
-            if (!lines.length) break;
-            await writer.write(enc.encode(lines.map((l) => (q.format === 'json' ? JSON.stringify(l) : l.text)).join('\n') + '\n'));
-            start = lines[lines.length - 1]!.line + 1;
-            if (q.end_line !== undefined && start > q.end_line) break;
+          try {
+            let start = q.start_line;
+            for (;;) {
+              const end = q.end_line === undefined ? start + DOWNLOAD_CHUNK - 1 : Math.min(q.end_line, start + DOWNLOAD_CHUNK - 1);
+              const { lines } = await tm.readLines(job.id, { start, end, limit: DOWNLOAD_CHUNK });
+              if (!lines.length) break;
+              await writer.write(enc.encode(lines.map((l) => (q.format === 'json' ? JSON.stringify(l) : l.text)).join('\n') + '\n'));
+              start = lines[lines.length - 1]!.line + 1;
+              if (q.end_line !== undefined && start > q.end_line) break;
+            }
+          } catch (e) {
+            // End the response with an error instead of leaving the client waiting forever.
+            await writer.abort(e);
+            return;
           }
           await writer.close();
         })(),

@@ -5,7 +5,8 @@ import { eq, inArray } from 'drizzle-orm';
 import { nextRun } from '../../../shared/cron';
 import { POLICY_TYPES, type PolicyType } from '../../../shared/domain';
 import { audit } from '../../audit';
-import { clients, policies, policyClients, relays, repositories, schedules } from '../../db/schema';
+import { clients, jobs, policies, policyClients, relays, repositories, schedules } from '../../db/schema';
+import { assertNoActiveJobs } from '../../jobs/active';
 import type { Db } from '../../http/context';
 import { badRequest, notFound } from '../../http/errors';
 import { changedFields, createdStamp, errorResponses, idParams, iso, jsonBody, jsonContent, modifiedStamp, trackedFields, trackedSchema, usable, usableSchema } from '../../http/objects';
@@ -278,10 +279,12 @@ export function policyRoutes() {
     const options = parseOptions(type, body.options ?? row.options);
     checkPerClientKeys(type, options, clientIds);
     if (body.name !== undefined) await assertUniqueName(db, UNIQUE, body.name, id);
-    if (repository.relayId !== (await relayOfRepository(db, row.repositoryId)) && Object.keys(row.secrets).length && body.options === undefined) {
+    const sameRelay = repository.relayId === (await relayOfRepository(db, row.repositoryId));
+    if (!sameRelay && Object.keys(row.secrets).length && body.options === undefined) {
       throw badRequest({ options: ['The database passwords are sealed to the old relay; give them again with the new repository.'] });
     }
-    const split = await splitSecrets(db, repository.relayId, type, options, type === row.type ? row.secrets : {});
+    // Stored secrets are sealed to one relay's key: keep them only for the same type on the same relay.
+    const split = await splitSecrets(db, repository.relayId, type, options, type === row.type && sameRelay ? row.secrets : {});
     const { clients: _c, options: _o, schedule: _s, repository: _r, type: _t, ...rest } = body;
     const [updated] = await db
       .update(policies)
@@ -308,6 +311,7 @@ export function policyRoutes() {
   app.openapi(routes.remove, async (c) => {
     const { id } = c.req.valid('param');
     await loadPolicy(c.var.db, id);
+    await assertNoActiveJobs(c.var.db, jobs.policyId, id, 'policy');
     await c.var.db.batch([c.var.db.delete(policyClients).where(eq(policyClients.policyId, id)), c.var.db.delete(policies).where(eq(policies.id, id))]);
     await audit(c, 'delete', 'policy', id);
     return c.body(null, 204);

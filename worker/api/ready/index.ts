@@ -6,7 +6,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import { and, eq, gt, isNull } from 'drizzle-orm';
-import { isValidHost } from '../../../shared/hosts';
+import { isIPv4, isIPv6 } from '../../../shared/hosts';
 import { hashSecret } from '../../auth/secret-hash';
 import { audit } from '../../audit';
 import { clients, jobs, readinessTokens, repositories } from '../../db/schema';
@@ -28,7 +28,7 @@ const route = apiRoute({
         'application/json': {
           schema: z
             .object({
-              ip: z.string().max(45).refine(isValidHost, 'Must be an IP address.').optional(),
+              ip: z.string().max(45).refine((v) => isIPv4(v) || isIPv6(v), 'Must be an IP address.').optional(),
               borg_version: z.string().regex(/^\d+\.\d+(\.\d+)?([a-z0-9.+-]*)$/i, 'Like 1.2.4.').optional(),
             })
             .strict(),

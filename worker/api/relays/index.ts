@@ -3,10 +3,10 @@
  * relay issue's; here an admin names relays and may register a sealing public key.
  */
 import { z } from '@hono/zod-openapi';
-import { and, eq, isNotNull } from 'drizzle-orm';
+import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import { importSealingPublicKey, SealError } from '../../../shared/sealed';
 import { audit } from '../../audit';
-import { clients, relays, repositories } from '../../db/schema';
+import { clients, policies, relays, repositories } from '../../db/schema';
 import { badRequest, conflict, notFound } from '../../http/errors';
 import { changedFields, createdStamp, errorResponses, idParams, iso, jsonBody, jsonContent, modifiedStamp, trackedFields, trackedSchema } from '../../http/objects';
 import { booleanFilter, listPage, listQuerySchema, pageSchema, searchAny } from '../../http/pagination';
@@ -103,9 +103,18 @@ export function relayRoutes() {
     if (body.name) await assertUniqueName(c.var.db, UNIQUE, body.name, id);
     if (body.public_key !== undefined && body.public_key !== row.publicKey) {
       // Secrets sealed to the old key would become unreadable without anyone noticing.
-      const sealedRepos = await c.var.db.select({ name: repositories.name }).from(repositories).where(and(eq(repositories.relayId, id), isNotNull(repositories.passphraseSealed)));
-      if (sealedRepos.length) {
-        throw conflict(`Secrets are sealed to this relay's current key (repositories: ${sealedRepos.map((r) => r.name).join(', ')}); set their passphrases again after re-pairing.`, { public_key: ['Secrets are sealed to the current key.'] });
+      const db = c.var.db;
+      const [sealedRepos, sealedPolicies] = await db.batch([
+        db.select({ name: repositories.name }).from(repositories).where(and(eq(repositories.relayId, id), isNotNull(repositories.passphraseSealed))),
+        db
+          .select({ name: policies.name })
+          .from(policies)
+          .innerJoin(repositories, eq(repositories.id, policies.repositoryId))
+          .where(and(eq(repositories.relayId, id), sql`${policies.secrets} != '{}'`)),
+      ]);
+      const holders = [...sealedRepos.map((r) => `repository ${r.name}`), ...sealedPolicies.map((p) => `policy ${p.name}`)];
+      if (holders.length) {
+        throw conflict(`Secrets are sealed to this relay's current key (${holders.join(', ')}); clear them, change the key, then set them again.`, { public_key: ['Secrets are sealed to the current key.'] });
       }
     }
     const { public_key, ...rest } = body;

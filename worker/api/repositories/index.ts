@@ -4,7 +4,8 @@ import { eq } from 'drizzle-orm';
 import { ENCRYPTION_MODES } from '../../../shared/domain';
 import { parseRepositoryPath } from '../../../shared/hosts';
 import { audit } from '../../audit';
-import { policies, repositories } from '../../db/schema';
+import { jobs, policies, repositories } from '../../db/schema';
+import { assertNoActiveJobs } from '../../jobs/active';
 import { badRequest, conflict, notFound } from '../../http/errors';
 import { changedFields, createdStamp, errorResponses, idParams, jsonBody, jsonContent, modifiedStamp, trackedFields, trackedSchema, usable, usableSchema } from '../../http/objects';
 import { booleanFilter, idFilter, listPage, listQuerySchema, pageSchema, searchAny } from '../../http/pagination';
@@ -13,7 +14,7 @@ import { isAcceptableSecret, sealSecret } from '../../secrets';
 import { nameField, refId } from '../shared-fields';
 import { assertRelayExists, relaysById, type RelayRow } from '../relays/lookup';
 import { assertUniqueName } from '../unique-name';
-import { prepareRoute, registerPrepare } from '../jobs/prepare';
+import { prepareRoute, registerPrepare, revokeReadinessTokens } from '../jobs/prepare';
 
 type RepositoryRow = typeof repositories.$inferSelect;
 const UNIQUE = { table: repositories, id: repositories.id, name: repositories.name, what: 'repository' };
@@ -159,6 +160,10 @@ export function repositoryRoutes() {
       throw conflict('The repository is initialised; its encryption cannot change. Create a new repository instead.', { encryption: ['Fixed once the repository is initialised.'] });
     }
     const relayId = body.relay ?? row.relayId;
+    if (relayId !== row.relayId) {
+      const users = await db.select({ name: policies.name }).from(policies).where(eq(policies.repositoryId, id)).limit(20);
+      if (users.length) throw conflict(`Policies use this repository with clients of its current relay: ${users.map((u) => u.name).join(', ')}.`, { relay: ['The repository is used by policies.'] });
+    }
     const newSecret = body.passphrase !== undefined || body.passphrase_sealed !== undefined;
     if (relayId !== row.relayId && row.passphraseSealed && !newSecret) {
       throw badRequest({ passphrase: ['The passphrase is sealed to the old relay; give it again when moving the repository to another relay.'] });
@@ -183,6 +188,7 @@ export function repositoryRoutes() {
       })
       .where(eq(repositories.id, id))
       .returning();
+    if (moved) await revokeReadinessTokens(db, 'repository', id);
     await audit(c, 'update', 'repository', id, { fields: changedFields(body) });
     return c.json(serializeRepository(updated!, (await relaysById(db, [updated!.relayId])).get(updated!.relayId)), 200);
   });
@@ -193,6 +199,7 @@ export function repositoryRoutes() {
     if (!row) throw notFound('repository');
     const users = await c.var.db.select({ name: policies.name }).from(policies).where(eq(policies.repositoryId, id)).limit(20);
     if (users.length) throw conflict(`This repository is used by policies: ${users.map((u) => u.name).join(', ')}.`);
+    await assertNoActiveJobs(c.var.db, jobs.repositoryId, id, 'repository');
     await c.var.db.delete(repositories).where(eq(repositories.id, id));
     await audit(c, 'delete', 'repository', id);
     return c.body(null, 204);

@@ -37,6 +37,16 @@ const serialize = (s: SettingRow) => ({
   modified_by: s.modifiedBy,
 });
 
+/** The public URL ends up in a curl hosts run: a plain http(s) URL, nothing a shell could read twice. */
+function isPublicUrl(value: string): boolean {
+  if (!/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~\/-]*)?$/.test(value)) return false;
+  try {
+    return ['http:', 'https:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
 const keyParams = z.object({ key: z.string().max(64).openapi({ param: { name: 'key', in: 'path' }, example: 'auto_prune' }) });
 const valueBody = z.object({ value: z.union([z.string().max(4096), z.number(), z.boolean(), z.null()]) }).strict();
 
@@ -63,7 +73,7 @@ function validateValue(s: SettingRow, value: unknown): string | number | boolean
     case 'secret': {
       if (value === null && s.type === 'secret') return null;
       if (typeof value !== 'string') throw badRequest({ value: ['Must be a string.'] });
-      if (s.key === 'public_url' && value !== '' && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(value)) throw badRequest({ value: ['Must be an http(s) URL.'] });
+      if (s.key === 'public_url' && value !== '' && !isPublicUrl(value)) throw badRequest({ value: ['Must be an http(s) URL of letters, digits and . - _ ~ / : only (it is printed in shell commands).'] });
       if (s.key === 'mail_from' && value !== '' && !/^[^\s@]+@[^\s@]+$/.test(value)) throw badRequest({ value: ['Must be an email address.'] });
       return value;
     }

@@ -29,7 +29,7 @@ const tokenSchema = z
   })
   .openapi('ApiToken');
 
-const MAX_TOKEN_DAYS = 3650;
+const MAX_TOKEN_DAYS = 366;
 const createToken = z
   .object({
     name: z.string().trim().min(1, 'Required.').max(100, 'At most 100 characters.'),
@@ -39,9 +39,8 @@ const createToken = z
       .int('Must be a whole number.')
       .min(1, 'At least 1 day.')
       .max(MAX_TOKEN_DAYS, `At most ${MAX_TOKEN_DAYS} days.`)
-      .nullable()
       .default(90)
-      .openapi({ description: 'Days until the token expires; null for a token that never expires.' }),
+      .openapi({ description: `Days until the token expires (every token expires; at most ${MAX_TOKEN_DAYS}).` }),
   })
   .strict();
 
@@ -101,7 +100,7 @@ export function tokenRoutes() {
         scope: p.scope === 'read' ? 'read' : body.scope,
         tokenHash: minted.hash,
         prefix: minted.prefix,
-        expires: body.expires_in_days === null ? null : new Date(Date.now() + body.expires_in_days * 86_400_000),
+        expires: new Date(Date.now() + body.expires_in_days * 86_400_000),
       })
       .returning();
     await audit(c, 'token_create', 'api_token', row!.id, { scope: row!.scope });

@@ -1,6 +1,7 @@
 /**
- * The one shell-quoting function of the relay. Every value that reaches a remote
- * shell (paths, excludes, archive names, database names, hostnames) goes through
+ * The one shell-quoting function of the project. Every value that reaches a shell
+ * (paths, excludes, archive names, database names, hostnames, the readiness curl
+ * printed for a host) goes through
  * `quote`; command lines are only ever assembled by `commandLine` from already
  * split argv arrays, never by string concatenation of values.
  *

@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { commandLine, quote, UnquotableError } from './quote';
+import { commandLine, quote, UnquotableError } from '../../shared/shell-quote';
 
 const HOSTILE = [
   "it's",
