@@ -101,3 +101,34 @@ describe('API tokens always expire', () => {
     expect(days).toBeLessThanOrEqual(90);
   });
 });
+
+describe('relaunch follows the launch rules', () => {
+  it('numbers attempts across retries and refuses what a launch refuses', async () => {
+    const w = await buildWorld({ ready: true });
+    const jobs = (await post(`/policies/${w.policyId}/launch`, {}, w.admin)).body.jobs as any[];
+    await env.DB.prepare("UPDATE jobs SET status = 'failed'").run();
+    const original = jobs[0];
+    const r2 = (await post(`/jobs/${original.id}/relaunch`, {}, w.admin)).body.jobs.find((j: any) => j.type === 'backup');
+    expect(r2).toMatchObject({ attempt: 2, archive_name: `${original.archive_name}-r2`, relaunch_of: original.id });
+    await env.DB.prepare("UPDATE jobs SET status = 'failed'").run();
+    // Relaunching the original again must not reuse -r2 (borg would refuse an existing archive).
+    const r3 = (await post(`/jobs/${original.id}/relaunch`, {}, w.admin)).body.jobs.find((j: any) => j.type === 'backup');
+    expect(r3).toMatchObject({ attempt: 3, archive_name: `${original.archive_name}-r3` });
+    await env.DB.prepare("UPDATE jobs SET status = 'failed'").run();
+    await patch(`/schedules/${w.scheduleId}`, { enabled: false }, w.admin);
+    const refused = await post(`/jobs/${original.id}/relaunch`, {}, w.admin);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toMatch(/Schedule nightly .*disabled/);
+  });
+
+  it('a prepare job is relaunched through the prepare path', async () => {
+    const w = await buildWorld();
+    const first = (await post(`/clients/${w.clientId}/prepare`, {}, w.admin)).body.job;
+    await env.DB.prepare("UPDATE jobs SET status = 'failed' WHERE id = ?").bind(first.id).run();
+    const again = await post(`/jobs/${first.id}/relaunch`, {}, w.admin);
+    expect(again.status, again.text).toBe(201);
+    expect(again.body.jobs[0]).toMatchObject({ type: 'prepare_client', launch_type: 'relaunch', attempt: 2, relaunch_of: first.id, status: 'pending' });
+    expect((await post(`/clients/${w.clientId}/prepare`, {}, w.admin)).status).toBe(409);
+    expect((await env.DB.prepare('SELECT count(*) AS n FROM readiness_tokens WHERE object_id = ?').bind(w.clientId).first<{ n: number }>())!.n).toBe(1);
+  });
+});

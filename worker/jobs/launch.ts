@@ -14,7 +14,16 @@ import { hasRetention, type PolicyRow } from '../api/policies';
 import { busyClients, insertPlannedJobs, type JobRow } from './create';
 import { planLaunch } from './plan';
 
-export async function launchPolicy(db: Db, policy: PolicyRow, launchType: LaunchType, userId: number | null, now = new Date()): Promise<JobRow[]> {
+export interface LaunchOptions {
+  now?: Date;
+  /** Launch for these clients only (a relaunch); each must be linked to the policy and enabled. */
+  clientIds?: number[];
+  /** A relaunch: the attempt number and the archive name it gets. */
+  retry?: { attempt: number; archiveName: string };
+}
+
+/** The checks every launch and relaunch passes (409 with the reason). */
+export async function assertLaunchable(db: Db, policy: PolicyRow) {
   const [schedule] = await db.select().from(schedules).where(eq(schedules.id, policy.scheduleId));
   const [repository] = await db.select().from(repositories).where(eq(repositories.id, policy.repositoryId));
   if (!policy.enabled) throw conflict(`Policy ${policy.name} is disabled.`);
@@ -23,11 +32,17 @@ export async function launchPolicy(db: Db, policy: PolicyRow, launchType: Launch
   if (repository.encryption !== 'none' && !repository.passphraseSealed) throw conflict(`Repository ${repository.name} has no passphrase; set one first.`);
   const [relay] = await db.select().from(relays).where(eq(relays.id, repository.relayId));
   if (!relay?.enabled) throw conflict(`Relay ${relay?.name ?? repository.relayId} of the repository is disabled.`);
+  return { schedule, repository, relay };
+}
 
+export async function launchPolicy(db: Db, policy: PolicyRow, launchType: LaunchType, userId: number | null, options: LaunchOptions = {}): Promise<JobRow[]> {
+  const { repository } = await assertLaunchable(db, policy);
   const links = await db.select({ id: policyClients.clientId }).from(policyClients).where(eq(policyClients.policyId, policy.id));
-  const linked = links.length ? await db.select().from(clients).where(inList(clients.id, links.map((l) => l.id))) : [];
+  const wanted = options.clientIds ? links.filter((l) => options.clientIds!.includes(l.id)) : links;
+  if (options.clientIds && wanted.length !== options.clientIds.length) throw conflict('The client is no longer in this policy.');
+  const linked = wanted.length ? await db.select().from(clients).where(inList(clients.id, wanted.map((l) => l.id))) : [];
   const enabled = linked.filter((cl) => cl.enabled).sort((a, b) => a.id - b.id);
-  if (!enabled.length) throw conflict('No client of this policy is enabled.');
+  if (!enabled.length) throw conflict(options.clientIds ? 'The client is disabled.' : 'No client of this policy is enabled.');
   const busy = await busyClients(db, repository.id, enabled.map((cl) => cl.id));
   if (busy.length) throw conflict(`These clients already have an active job on repository ${repository.name}: ${busy.join(', ')}.`);
 
@@ -39,7 +54,8 @@ export async function launchPolicy(db: Db, policy: PolicyRow, launchType: Launch
     clients: enabled.map((cl) => ({ id: cl.id, hostname: cl.hostname, ready: cl.ready, markAsToUpdate: cl.markAsToUpdate })),
     settings: { catalogEnabled: s.catalog_enabled !== false, autoPrune: s.auto_prune !== false, autoCompact: s.auto_compact !== false },
     launchType,
-    now,
+    now: options.now ?? new Date(),
+    ...(options.retry ? { attempt: options.retry.attempt, archiveName: options.retry.archiveName } : {}),
   });
   return insertPlannedJobs(db, plan, userId);
 }

@@ -25,6 +25,8 @@ export interface PlanInput {
   now: Date;
   /** 1 for a first launch; a relaunch passes the next attempt, which suffixes archive names. */
   attempt?: number;
+  /** A relaunch of one client's backup keeps its archive name (with the attempt suffix). */
+  archiveName?: string;
 }
 
 export interface PlannedJob {
@@ -84,7 +86,7 @@ export function planLaunch(input: PlanInput): PlannedJob[] {
     const backup = add({
       type: 'backup',
       clientId: client.id,
-      archiveName: archiveName(input.policy.type, client.hostname, input.now, attempt),
+      archiveName: input.archiveName ?? archiveName(input.policy.type, client.hostname, input.now, attempt),
       dependsOn: before,
       master: null,
     });

@@ -1,19 +1,19 @@
 /** Jobs: read-only records plus actions (cancel, relaunch) and their output. */
 import { inList } from '../../db/in-list';
 import { z } from '@hono/zod-openapi';
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, max, sql } from 'drizzle-orm';
+import type { Context } from 'hono';
 import { ACTIVE_JOB_STATUSES, FINISHED_JOB_STATUSES, JOB_STATUSES, JOB_TYPES, LAUNCH_TYPES } from '../../../shared/domain';
 import { audit } from '../../audit';
-import { clients, jobDependencies, jobs, policies, repositories } from '../../db/schema';
-import type { Db } from '../../http/context';
+import { clients, jobDependencies, jobs, policies, relays, repositories } from '../../db/schema';
+import type { AppEnv, Db } from '../../http/context';
 import { conflict, notFound } from '../../http/errors';
 import { errorResponses, idParams, jsonContent, modifiedStamp } from '../../http/objects';
 import { idFilter, listPage, listQuerySchema, pageSchema } from '../../http/pagination';
 import { apiRoute, createRouter } from '../../http/router';
-import { busyClients, insertPlannedJobs, type JobRow } from '../../jobs/create';
-import { planLaunch } from '../../jobs/plan';
-import { hasRetention } from '../policies';
-import { readSettings } from '../settings/store';
+import { busyClients, type JobRow } from '../../jobs/create';
+import { launchPolicy } from '../../jobs/launch';
+import { createPrepareJob } from './prepare';
 import { jobSchema, serializeJob } from './serialize';
 import { registerStdout } from './stdout';
 
@@ -74,6 +74,73 @@ const routes = {
     responses: { 201: jsonContent(z.object({ jobs: z.array(jobSchema) }), 'The jobs created'), ...errorResponses },
   }),
 };
+
+/**
+ * A new attempt of an ended job, under the same rules as a first launch:
+ * a backup goes through launchPolicy (with its catalog/prune/compact), a prepare job
+ * through the prepare path (one active prepare per object, a fresh readiness token),
+ * any other job is copied once its client, repository and relay are usable.
+ */
+async function relaunch(c: Context<AppEnv>, job: JobRow): Promise<JobRow[]> {
+  const db = c.var.db;
+  const uid = c.get('principal')?.user.id ?? null;
+  if (job.type === 'backup') {
+    if (!job.policyId || !job.clientId || !job.repositoryId || !job.archiveName) throw conflict('The policy or client of this job no longer exists.');
+    const [policy] = await db.select().from(policies).where(eq(policies.id, job.policyId));
+    if (!policy) throw conflict('The policy of this job no longer exists.');
+    // Attempts count over every retry of the same archive, so two relaunches of one
+    // job never produce the same archive name.
+    const base = job.archiveName.replace(/-r\d+$/, '');
+    const [last] = await db
+      .select({ n: max(jobs.attempt) })
+      .from(jobs)
+      .where(and(eq(jobs.type, 'backup'), eq(jobs.clientId, job.clientId), eq(jobs.repositoryId, job.repositoryId), sql`substr(${jobs.archiveName}, 1, ${sql.raw(String(base.length))}) = ${base}`));
+    const attempt = Math.max(last?.n ?? 1, job.attempt) + 1;
+    const created = await launchPolicy(db, policy, 'relaunch', uid, { now: job.created, clientIds: [job.clientId], retry: { attempt, archiveName: `${base}-r${attempt}` } });
+    const backup = created.find((j) => j.type === 'backup')!;
+    await db.update(jobs).set({ relaunchOfId: job.id }).where(eq(jobs.id, backup.id));
+    backup.relaunchOfId = job.id;
+    return created;
+  }
+  const origin = { launchType: 'relaunch' as const, relaunchOfId: job.id, attempt: job.attempt + 1 };
+  if (job.type === 'prepare_client' && job.clientId) return [(await createPrepareJob(c, 'client', job.clientId, origin)).job];
+  if (job.type === 'prepare_repository' && job.repositoryId) return [(await createPrepareJob(c, 'repository', job.repositoryId, origin)).job];
+  const [[client], [repository], [relay]] = await db.batch([
+    db.select().from(clients).where(eq(clients.id, job.clientId ?? -1)),
+    db.select().from(repositories).where(eq(repositories.id, job.repositoryId ?? -1)),
+    db.select().from(relays).where(eq(relays.id, job.relayId ?? -1)),
+  ]);
+  if (job.clientId && !client?.enabled) throw conflict('The client of this job is disabled or gone.');
+  if (job.repositoryId && !repository?.enabled) throw conflict('The repository of this job is disabled or gone.');
+  if (!relay?.enabled) throw conflict('The relay of this job is disabled or gone.');
+  if (job.clientId && job.repositoryId) {
+    const busy = await busyClients(db, job.repositoryId, [job.clientId]);
+    if (busy.length) throw conflict(`Client ${busy[0]} already has an active job on this repository.`);
+  }
+  const now = new Date();
+  const [copy] = await db
+    .insert(jobs)
+    .values({
+      type: job.type,
+      policyId: job.policyId,
+      clientId: job.clientId,
+      repositoryId: job.repositoryId,
+      relayId: job.relayId,
+      status: 'pending',
+      launchType: 'relaunch',
+      masterJobId: job.masterJobId,
+      relaunchOfId: job.id,
+      attempt: job.attempt + 1,
+      archiveName: job.archiveName,
+      params: job.params,
+      created: now,
+      modified: now,
+      createdBy: uid,
+      modifiedBy: uid,
+    })
+    .returning();
+  return [copy!];
+}
 
 export async function loadJob(db: Db, id: number): Promise<JobRow> {
   const [row] = await db.select().from(jobs).where(eq(jobs.id, id));
@@ -153,61 +220,7 @@ export function jobRoutes() {
     const db = c.var.db;
     const job = await loadJob(db, c.req.valid('param').id);
     if ((ACTIVE_JOB_STATUSES as readonly string[]).includes(job.status)) throw conflict(`Job ${job.id} has not ended yet (${job.status}).`);
-    if (job.clientId && job.repositoryId) {
-      const busy = await busyClients(db, job.repositoryId, [job.clientId]);
-      if (busy.length) throw conflict(`Client ${busy[0]} already has an active job on this repository.`);
-    }
-    const uid = c.get('principal')?.user.id ?? null;
-    let created: JobRow[];
-    if (job.type === 'backup' && job.policyId && job.clientId && job.repositoryId) {
-      const [[policy], [client], [repository]] = await db.batch([
-        db.select().from(policies).where(eq(policies.id, job.policyId)),
-        db.select().from(clients).where(eq(clients.id, job.clientId)),
-        db.select().from(repositories).where(eq(repositories.id, job.repositoryId)),
-      ]);
-      if (!policy || !client || !repository) throw conflict('The policy, client or repository of this job no longer exists.');
-      if (!client.enabled) throw conflict(`Client ${client.hostname} is disabled.`);
-      if (!repository.enabled) throw conflict(`Repository ${repository.name} is disabled.`);
-      const s = await readSettings(db, ['catalog_enabled', 'auto_prune', 'auto_compact']);
-      const plan = planLaunch({
-        policy: { id: policy.id, type: policy.type, catalogEnabled: policy.catalogEnabled, pruneEnabled: policy.pruneEnabled, hasRetention: hasRetention(policy) },
-        repository: { id: repository.id, ready: repository.ready },
-        relayId: repository.relayId,
-        clients: [{ id: client.id, hostname: client.hostname, ready: client.ready, markAsToUpdate: client.markAsToUpdate }],
-        settings: { catalogEnabled: s.catalog_enabled !== false, autoPrune: s.auto_prune !== false, autoCompact: s.auto_compact !== false },
-        launchType: 'relaunch',
-        now: job.created,
-        attempt: job.attempt + 1,
-      });
-      created = await insertPlannedJobs(db, plan, uid);
-      const backup = created.find((j) => j.type === 'backup')!;
-      await db.update(jobs).set({ relaunchOfId: job.id }).where(eq(jobs.id, backup.id));
-      backup.relaunchOfId = job.id;
-    } else {
-      const now = new Date();
-      const [copy] = await db
-        .insert(jobs)
-        .values({
-          type: job.type,
-          policyId: job.policyId,
-          clientId: job.clientId,
-          repositoryId: job.repositoryId,
-          relayId: job.relayId,
-          status: 'pending',
-          launchType: 'relaunch',
-          masterJobId: job.masterJobId,
-          relaunchOfId: job.id,
-          attempt: job.attempt + 1,
-          archiveName: job.archiveName,
-          params: job.params,
-          created: now,
-          modified: now,
-          createdBy: uid,
-          modifiedBy: uid,
-        })
-        .returning();
-      created = [copy!];
-    }
+    const created = await relaunch(c, job);
     await audit(c, 'relaunch', 'job', job.id, { jobs: created.map((j) => j.id) });
     return c.json({ jobs: created.map((j) => serializeJob(j)) }, 201);
   });
