@@ -170,3 +170,14 @@ describe('API tokens', () => {
     expect((await post('/schedules', { name: 'x', crontab: '0 1 * * *' }, { token: viewerToken.token })).status).toBe(403);
   });
 });
+
+describe('throttling under parallel guessing', () => {
+  it('at most 5 attempts per account get a password check, however many run at once', async () => {
+    await setupAdmin('target@example.com');
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => call('POST', '/auth/login', { body: { email: 'target@example.com', password: `guess-${i}-xxxxxx` }, headers: { 'CF-Connecting-IP': `198.51.100.${i}` } })));
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(7);
+    expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
+  });
+});

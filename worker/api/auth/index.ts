@@ -11,7 +11,7 @@ import { timingSafeEqual } from '../../../shared/encoding';
 import { assertSameOrigin } from '../../auth/authenticate';
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from '../../auth/password';
 import { createSession, endSession, purgeExpiredSessions } from '../../auth/session';
-import { assertLoginAllowed, clearAccountFailures, clientAddress, recordLoginFailure } from '../../auth/throttle';
+import { clearAccountFailures, clientAddress, recordAttempt } from '../../auth/throttle';
 import { audit } from '../../audit';
 import { users } from '../../db/schema';
 import { ApiError, unauthorized } from '../../http/errors';
@@ -114,16 +114,15 @@ export function authRoutes() {
     const body = c.req.valid('json');
     const email = body.email.trim().toLowerCase();
     const address = clientAddress(c.req.raw.headers);
-    await assertLoginAllowed(c.var.db, email, address);
+    const attempt = await recordAttempt(c.var.db, email, address);
     const [user] = await c.var.db.select().from(users).where(eq(users.email, email)).limit(1);
     // Verify against a dummy hash for unknown accounts: same cost, no enumeration by timing.
     const ok = await verifyPassword(body.password, user?.passwordHash ?? (await dummyPasswordHash()));
     if (!user || !ok || !user.active) {
-      await recordLoginFailure(c.var.db, email, address);
       await audit(c, 'login_failed', 'user', user?.id ?? null);
       throw unauthorized('Wrong email or password.');
     }
-    await clearAccountFailures(c.var.db, email);
+    await clearAccountFailures(c.var.db, email, attempt);
     if (needsRehash(user.passwordHash)) {
       await c.var.db.update(users).set({ passwordHash: await hashPassword(body.password) }).where(eq(users.id, user.id));
     }
