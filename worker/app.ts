@@ -14,6 +14,7 @@ import { ApiError, type ErrorBody } from './http/errors';
 import { apiRoutes } from './api';
 import { renderApiDocs } from './api/docs/render';
 import { API_VERSION } from './version';
+import { relayConnect } from './relay/connect';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -85,7 +86,8 @@ export function buildApp() {
 
   app.notFound((c) => c.json(new ApiError(404, 'not_found', 'No such endpoint.').toBody(), 404));
 
-  app.use('*', secureHeaders({ crossOriginResourcePolicy: 'same-origin' }));
+  // Not on /relay/*: a 101 WebSocket response's headers cannot be changed afterwards.
+  app.use('/api/*', secureHeaders({ crossOriginResourcePolicy: 'same-origin' }));
   app.use('/api/*', async (c, next) => {
     c.set('db', openDb(c.env.DB));
     c.header('Cache-Control', 'no-store');
@@ -104,6 +106,7 @@ export function buildApp() {
   app.use('/api/*', authenticate);
 
   app.route('/api/v1', apiRoutes());
+  app.get('/relay/connect', relayConnect);
 
   app.doc31('/api/v1/openapi.json', (c) => ({
     openapi: '3.1.0',

@@ -76,7 +76,7 @@ describe('access matrix over every documented route', () => {
     for (const must of ['POST /policies/{id}/launch', 'GET /policies/{id}/calendar', 'POST /jobs/{id}/cancel', 'POST /jobs/{id}/relaunch', 'GET /jobs/{id}/stdout', 'POST /clients/{id}/prepare', 'POST /repositories/{id}/prepare', 'GET /stats', 'GET /me', 'GET /ping', 'GET /config', 'POST /ready/{token}']) {
       expect(names).toContain(must);
     }
-    expect(ops.filter((o) => o.access === 'public').map((o) => `${o.method} ${o.path.replace('/api/v1', '')}`).sort()).toEqual(['GET /ping', 'GET /setup', 'POST /auth/login', 'POST /ready/{token}', 'POST /setup']);
+    expect(ops.filter((o) => o.access === 'public').map((o) => `${o.method} ${o.path.replace('/api/v1', '')}`).sort()).toEqual(['GET /ping', 'GET /setup', 'POST /auth/login', 'POST /ready/{token}', 'POST /relays/pair', 'POST /setup']);
   });
 
   it('refuses or allows each caller exactly as the rule says', async () => {

@@ -99,6 +99,9 @@ export const relays = sqliteTable(
     /** ECDH P-256 public key (base64url SPKI) that secrets for this relay are sealed to. */
     publicKey: text('public_key'),
     credentialHash: text('credential_hash'),
+    /** One-time pairing token (keyed hash) and its expiry; cleared once used. */
+    pairingTokenHash: text('pairing_token_hash'),
+    pairingExpires: integer('pairing_expires', { mode: 'timestamp_ms' }),
     lastSeen: integer('last_seen', { mode: 'timestamp_ms' }),
     version: text('version'),
     connected: integer('connected', { mode: 'boolean' }).notNull().default(false),

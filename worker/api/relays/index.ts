@@ -3,10 +3,13 @@
  * relay issue's; here an admin names relays and may register a sealing public key.
  */
 import { z } from '@hono/zod-openapi';
-import { and, eq, isNotNull, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { importSealingPublicKey, SealError } from '../../../shared/sealed';
 import { audit } from '../../audit';
-import { clients, policies, relays, repositories } from '../../db/schema';
+import { clients, relays, repositories } from '../../db/schema';
+import { mintPairingToken } from '../../relay/credentials';
+import { assertKeyChangeAllowed } from './lookup';
+import { pairingInfo, pairingSchema, registerPairing } from './pairing';
 import { badRequest, conflict, notFound } from '../../http/errors';
 import { changedFields, createdStamp, errorResponses, idParams, iso, jsonBody, jsonContent, modifiedStamp, trackedFields, trackedSchema } from '../../http/objects';
 import { booleanFilter, listPage, listQuerySchema, pageSchema, searchAny } from '../../http/pagination';
@@ -49,7 +52,7 @@ export const serializeRelay = (r: RelayRow) => ({
 
 const routes = {
   list: apiRoute({ method: 'get', path: '/relays', access: 'viewer', tags: ['relays'], summary: 'List relays', request: { query: listQuerySchema.extend({ enabled: booleanFilter, connected: booleanFilter, search: z.string().max(200).optional() }) }, responses: { 200: jsonContent(pageSchema(relaySchema), 'A page of relays'), ...errorResponses } }),
-  create: apiRoute({ method: 'post', path: '/relays', access: 'admin', tags: ['relays'], summary: 'Register a relay', request: jsonBody(createRelay), responses: { 201: jsonContent(relaySchema, 'Created'), ...errorResponses } }),
+  create: apiRoute({ method: 'post', path: '/relays', access: 'admin', tags: ['relays'], summary: 'Register a relay; the response holds its one-time pairing token', request: jsonBody(createRelay), responses: { 201: jsonContent(relaySchema.extend({ pairing: pairingSchema }), 'Created'), ...errorResponses } }),
   get: apiRoute({ method: 'get', path: '/relays/{id}', access: 'viewer', tags: ['relays'], summary: 'Get a relay', request: { params: idParams }, responses: { 200: jsonContent(relaySchema, 'The relay'), ...errorResponses } }),
   update: apiRoute({ method: 'patch', path: '/relays/{id}', access: 'admin', tags: ['relays'], summary: 'Update a relay', request: { params: idParams, ...jsonBody(updateRelay) }, responses: { 200: jsonContent(relaySchema, 'Updated'), ...errorResponses } }),
   remove: apiRoute({ method: 'delete', path: '/relays/{id}', access: 'admin', tags: ['relays'], summary: 'Delete a relay no object uses', request: { params: idParams }, responses: { 204: { description: 'Deleted' }, ...errorResponses } }),
@@ -84,8 +87,9 @@ export function relayRoutes() {
     await validatePublicKey(body.public_key);
     await assertUniqueName(c.var.db, UNIQUE, body.name);
     const [row] = await c.var.db.insert(relays).values({ ...createdStamp(c), name: body.name, publicKey: body.public_key ?? null, enabled: body.enabled }).returning();
+    const pairing = await pairingInfo(c, await mintPairingToken(c.var.db, c.env, row!.id));
     await audit(c, 'create', 'relay', row!.id);
-    return c.json(serializeRelay(row!), 201);
+    return c.json({ ...serializeRelay(row!), pairing }, 201);
   });
 
   app.openapi(routes.get, async (c) => {
@@ -101,22 +105,7 @@ export function relayRoutes() {
     if (!row) throw notFound('relay');
     await validatePublicKey(body.public_key);
     if (body.name) await assertUniqueName(c.var.db, UNIQUE, body.name, id);
-    if (body.public_key !== undefined && body.public_key !== row.publicKey) {
-      // Secrets sealed to the old key would become unreadable without anyone noticing.
-      const db = c.var.db;
-      const [sealedRepos, sealedPolicies] = await db.batch([
-        db.select({ name: repositories.name }).from(repositories).where(and(eq(repositories.relayId, id), isNotNull(repositories.passphraseSealed))),
-        db
-          .select({ name: policies.name })
-          .from(policies)
-          .innerJoin(repositories, eq(repositories.id, policies.repositoryId))
-          .where(and(eq(repositories.relayId, id), sql`${policies.secrets} != '{}'`)),
-      ]);
-      const holders = [...sealedRepos.map((r) => `repository ${r.name}`), ...sealedPolicies.map((p) => `policy ${p.name}`)];
-      if (holders.length) {
-        throw conflict(`Secrets are sealed to this relay's current key (${holders.join(', ')}); clear them, change the key, then set them again.`, { public_key: ['Secrets are sealed to the current key.'] });
-      }
-    }
+    if (body.public_key !== undefined && body.public_key !== row.publicKey) await assertKeyChangeAllowed(c.var.db, id);
     const { public_key, ...rest } = body;
     const [updated] = await c.var.db
       .update(relays)
@@ -141,6 +130,8 @@ export function relayRoutes() {
     await audit(c, 'delete', 'relay', id);
     return c.body(null, 204);
   });
+
+  registerPairing(app);
 
   return app;
 }
