@@ -1,44 +1,67 @@
 /**
  * Relay command line: `npx tsx relay/cli.ts <command>`.
  *
- * Entry point only: the relay itself (pairing with the orchestrator, running jobs
- * over SSH, sealing secrets) comes in a later version. Every command says so and
- * exits 2, so scripts cannot mistake this build for a working relay.
+ *   pair --url <orchestrator> --token <pairing token>
+ *   seal            (reads the secret from standard input)
+ *   status
+ *   run             (the daemon; not in this version yet)
  */
 import process from 'node:process';
+import { parseArgs } from 'node:util';
+import { pair } from './commands/pair';
+import { sealCommand } from './commands/seal';
+import { status } from './commands/status';
 
-interface Command {
-  name: string;
-  args: string;
-  summary: string;
-}
+const USAGE = `Usage: npx tsx relay/cli.ts <command> [options]
 
-const COMMANDS: readonly Command[] = [
-  { name: 'pair', args: '', summary: 'Pair this machine with an orchestrator as one of its relays.' },
-  { name: 'run', args: '', summary: 'Connect to the orchestrator and run the jobs it sends.' },
-  { name: 'status', args: '', summary: 'Show the pairing and connection state of this relay.' },
-  { name: 'seal', args: '', summary: 'Seal a secret for the orchestrator.' },
-];
+Commands:
+  pair --url <orchestrator> --token <pairing token>
+                 Pair this machine with an orchestrator as one of its relays; writes the
+                 config ($RELAY_CONFIG_DIR or ~/.config/borg-orchestrator-relay) and prints
+                 the SSH public key to install on hosts.
+  seal           Seal a secret read from standard input for the orchestrator's API.
+  status         Show the pairing and whether the orchestrator answers.
+  run            Connect to the orchestrator and run the jobs it sends (not in this version yet).
+`;
 
-function usage(): string {
-  const width = Math.max(...COMMANDS.map((c) => `${c.name} ${c.args}`.trim().length));
-  const lines = COMMANDS.map((c) => `  ${`${c.name} ${c.args}`.trim().padEnd(width)}  ${c.summary}`);
-  return ['Usage: npx tsx relay/cli.ts <command> [arguments]', '', 'Commands:', ...lines, '', 'Options:', '  -h, --help  Show this help.', ''].join('\n');
-}
-
-export function main(argv: readonly string[]): number {
-  const [command] = argv;
-  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
-    process.stdout.write(usage());
-    return command === undefined ? 2 : 0;
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'pair': {
+      const { values } = parseArgs({ args: [...rest], options: { url: { type: 'string' }, token: { type: 'string' } }, strict: true });
+      if (!values.url || !values.token) {
+        process.stderr.write(`relay pair: --url and --token are required.\n\n${USAGE}`);
+        return 2;
+      }
+      await pair({ url: values.url, token: values.token });
+      return 0;
+    }
+    case 'seal':
+      process.stdout.write(`${await sealCommand()}\n`);
+      return 0;
+    case 'status':
+      return status();
+    case 'run':
+      process.stderr.write('relay run: not implemented yet in this version.\n');
+      return 2;
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`relay: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+      return 2;
   }
-  const known = COMMANDS.find((c) => c.name === command);
-  if (!known) {
-    process.stderr.write(`relay: unknown command ${JSON.stringify(command)}\n\n${usage()}`);
-    return 2;
-  }
-  process.stderr.write(`relay ${known.name}: not implemented yet in this version.\n`);
-  return 2;
 }
 
-process.exitCode = main(process.argv.slice(2));
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: Error) => {
+    process.stderr.write(`relay: ${e.message}\n`);
+    process.exitCode = 1;
+  },
+);
