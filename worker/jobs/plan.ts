@@ -50,11 +50,16 @@ function archiveSafe(text: string): string {
   return text.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
+/** The part of archive names shared by one policy type and host: what prune may touch. */
+export function archivePrefix(type: PolicyType, hostname: string): string {
+  return `${type}-${archiveSafe(hostname)}-`;
+}
+
 /** `{type}-{hostname}-{YYYY-MM-DD_HH-MM}` in UTC, suffixed `-r{attempt}` for a retry. */
 export function archiveName(type: PolicyType, hostname: string, at: Date, attempt = 1): string {
   const p = (n: number) => String(n).padStart(2, '0');
   const stamp = `${at.getUTCFullYear()}-${p(at.getUTCMonth() + 1)}-${p(at.getUTCDate())}_${p(at.getUTCHours())}-${p(at.getUTCMinutes())}`;
-  return `${type}-${archiveSafe(hostname)}-${stamp}${attempt > 1 ? `-r${attempt}` : ''}`;
+  return `${archivePrefix(type, hostname)}${stamp}${attempt > 1 ? `-r${attempt}` : ''}`;
 }
 
 export function planLaunch(input: PlanInput): PlannedJob[] {
