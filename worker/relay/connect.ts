@@ -18,6 +18,6 @@ export async function relayConnect(c: Context<AppEnv>): Promise<Response> {
   const m = /^Bearer\s+(\S+)$/i.exec(c.req.header('Authorization') ?? '');
   const relay = m?.[1] ? await relayForCredential(openDb(c.env.DB), c.env, m[1]) : null;
   if (!relay) return c.json(new ApiError(401, 'unauthorized', 'Unknown, revoked or disabled relay credential.').toBody(), 401);
-  const forwarded = new Request('https://task-manager/connect', { headers: { Upgrade: 'websocket', 'X-Relay-Id': String(relay.id) } });
+  const forwarded = new Request('https://task-manager/connect', { headers: { Upgrade: 'websocket', 'X-Relay-Id': String(relay.id), 'X-Public-Origin': new URL(c.req.url).origin } });
   return taskManagerFor(c.env, relay.id).fetch(forwarded);
 }

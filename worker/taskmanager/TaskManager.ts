@@ -8,6 +8,10 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { OutputLine, OutputStream } from '../../shared/output';
 import { PROTOCOL_VERSION, parseRelayMessage, type EdgeMessage, type RelayMessage } from '../../shared/protocol';
+import { readSetting } from '../api/settings/store';
+import { openDb } from '../db/client';
+import { buildJobSpec } from '../jobs/spec';
+import { backToPending, countActive, endJob, finishJob, markRunning, markStarting, pickStartable } from './jobs-d1';
 
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS job_lines (
@@ -21,7 +25,16 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
   // Highest log seq stored for each (job, attempt): frames are stored strictly in order.
   `CREATE TABLE IF NOT EXISTS job_acks (job_id INTEGER NOT NULL, attempt INTEGER NOT NULL, acked INTEGER NOT NULL, PRIMARY KEY (job_id, attempt)) WITHOUT ROWID`,
+  `CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+  // Jobs handed to the relay: offered (waiting for accept) or leased (running). The one
+  // alarm of the object is always set to the earliest deadline here.
+  `CREATE TABLE IF NOT EXISTS leases (job_id INTEGER PRIMARY KEY, attempt INTEGER NOT NULL, state TEXT NOT NULL, deadline INTEGER NOT NULL)`,
 ];
+
+/** A running job whose relay sends nothing (no log, no heartbeat) for this long is lost. */
+export const LEASE_MS = 60_000;
+/** An offer the relay does not accept within this time goes back to the queue. */
+export const OFFER_MS = 30_000;
 
 /** Close codes (4000-4999 are the application's). */
 export const CLOSE_SUPERSEDED = 4000;
@@ -58,6 +71,8 @@ export class TaskManager extends DurableObject<Env> {
     if (new URL(request.url).pathname !== '/connect' || request.headers.get('Upgrade')?.toLowerCase() !== 'websocket' || !Number.isInteger(relayId)) {
       return new Response('Not found', { status: 404 });
     }
+    const origin = request.headers.get('X-Public-Origin');
+    if (origin) this.sql.exec("INSERT OR REPLACE INTO kv (key, value) VALUES ('origin', ?)", origin);
     const epoch = this.bumpEpoch();
     // A new connection of the same relay supersedes the old one; messages still
     // arriving on the old socket are dropped by the epoch check.
@@ -97,18 +112,151 @@ export class TaskManager extends DurableObject<Env> {
     switch (msg.type) {
       case 'hello':
         await this.env.DB.prepare('UPDATE relays SET connected = 1, last_seen = ?, version = ? WHERE id = ?').bind(Date.now(), msg.version, att.relayId).run();
-        return this.send(ws, { type: 'welcome', v: PROTOCOL_VERSION, epoch: att.epoch });
+        this.send(ws, { type: 'welcome', v: PROTOCOL_VERSION, epoch: att.epoch });
+        await this.reconcile(ws, msg.jobs);
+        return this.dispatch();
       case 'log': {
+        this.extendLease(msg.jobId, msg.attempt);
         const acked = this.storeFrame(msg.jobId, msg.attempt, msg.seq, msg.lines);
         return this.send(ws, { type: 'ack', jobId: msg.jobId, attempt: msg.attempt, seq: acked });
       }
       case 'heartbeat':
+        for (const j of msg.jobs) this.extendLease(j.jobId, j.attempt);
         await this.env.DB.prepare('UPDATE relays SET last_seen = ? WHERE id = ?').bind(Date.now(), att.relayId).run();
         return;
+      case 'accept': {
+        const lease = this.lease(msg.jobId, msg.attempt);
+        if (lease?.state !== 'offered') return this.send(ws, { type: 'error', code: 'unknown_job', message: `Job ${msg.jobId} attempt ${msg.attempt} is not on offer.`, about: 'accept' });
+        const leaseUntil = Date.now() + LEASE_MS;
+        this.sql.exec("UPDATE leases SET state = 'leased', deadline = ? WHERE job_id = ?", leaseUntil, msg.jobId);
+        await markRunning(this.env.DB, msg.jobId);
+        this.send(ws, { type: 'lease', jobId: msg.jobId, attempt: msg.attempt, leaseUntil });
+        return this.armAlarm();
+      }
+      case 'reject': {
+        if (!this.lease(msg.jobId, msg.attempt)) return;
+        this.sql.exec('DELETE FROM leases WHERE job_id = ?', msg.jobId);
+        await endJob(this.env.DB, msg.jobId, 'failed', `The relay refused the job: ${msg.reason}`);
+        return this.dispatch();
+      }
+      case 'finish': {
+        const acked = this.sql.exec<{ acked: number }>('SELECT acked FROM job_acks WHERE job_id = ? AND attempt = ?', msg.jobId, msg.attempt).toArray()[0]?.acked ?? 0;
+        // Only once every line is stored: the relay resends the missing frames, then finish again.
+        if (msg.lastSeq > acked) return this.send(ws, { type: 'ack', jobId: msg.jobId, attempt: msg.attempt, seq: acked });
+        if (this.lease(msg.jobId, msg.attempt)) {
+          await finishJob(this.env.DB, msg);
+          this.sql.exec('DELETE FROM leases WHERE job_id = ?', msg.jobId);
+        }
+        // Acknowledged even when already recorded: the relay may resend finish after a reconnect.
+        this.send(ws, { type: 'finish_ack', jobId: msg.jobId, attempt: msg.attempt });
+        return this.dispatch();
+      }
       default:
-        // accept / reject / report / finish come with the job queue (next part of the relay issue).
+        // report (marking objects ready through the relay) comes with the relay's prepare jobs.
         return this.send(ws, { type: 'error', code: 'not_supported', message: `${msg.type} is not handled by this edge version yet.`, about: msg.type });
     }
+  }
+
+  /** Called by the Worker when jobs of this relay may have become startable. */
+  async poke(): Promise<void> {
+    await this.dispatch();
+  }
+
+  /** Asks the relay to stop a running job (the Worker has marked cancel_requested). */
+  async cancelJob(jobId: number): Promise<boolean> {
+    const lease = this.sql.exec<{ attempt: number }>('SELECT attempt FROM leases WHERE job_id = ?', jobId).toArray()[0];
+    const ws = this.relaySocket();
+    if (!lease || !ws) return false;
+    this.send(ws, { type: 'cancel', jobId, attempt: lease.attempt });
+    return true;
+  }
+
+  /** Offers startable jobs to the connected relay, within the concurrency limit. */
+  private async dispatch(): Promise<void> {
+    const ws = this.relaySocket();
+    if (!ws) return;
+    const att = ws.deserializeAttachment() as RelayAttachment;
+    const limit = Number((await readSetting(openDb(this.env.DB), 'max_concurrent_jobs')) ?? 4);
+    let room = limit - (await countActive(this.env.DB, att.relayId));
+    const origin = this.sql.exec<{ value: string }>("SELECT value FROM kv WHERE key = 'origin'").toArray()[0]?.value ?? 'http://localhost:8787';
+    // pickStartable checked against jobs already running; within this round, each offer
+    // also takes its client and repository.
+    const busyClients = new Set<number>();
+    const busyRepositories = new Set<number>();
+    for (const jobId of await pickStartable(this.env.DB, att.relayId, room)) {
+      if (room <= 0) break;
+      if (!(await markStarting(this.env.DB, jobId))) continue;
+      let spec;
+      try {
+        spec = await buildJobSpec(openDb(this.env.DB), this.env, jobId, origin);
+      } catch (e) {
+        await endJob(this.env.DB, jobId, 'error', `Could not build the job: ${(e as Error).message}`);
+        continue;
+      }
+      const clientId = 'client' in spec ? spec.client.clientId : 'target' in spec ? spec.target.clientId : null;
+      const repositoryId = 'repository' in spec ? spec.repository.repositoryId : null;
+      if ((clientId !== null && busyClients.has(clientId)) || (repositoryId !== null && busyRepositories.has(repositoryId))) {
+        await backToPending(this.env.DB, jobId);
+        continue;
+      }
+      if (clientId !== null) busyClients.add(clientId);
+      if (repositoryId !== null) busyRepositories.add(repositoryId);
+      this.sql.exec("INSERT OR REPLACE INTO leases (job_id, attempt, state, deadline) VALUES (?, ?, 'offered', ?)", jobId, spec.attempt, Date.now() + OFFER_MS);
+      this.send(ws, { type: 'offer', spec });
+      room--;
+    }
+    await this.armAlarm();
+  }
+
+  /**
+   * After a (re)connect: jobs the relay still runs keep their lease; leased jobs it does
+   * not report were lost with its restart, and are never re-run silently.
+   */
+  private async reconcile(ws: WebSocket, jobs: { jobId: number; attempt: number; state: string }[]): Promise<void> {
+    const running = new Set(jobs.filter((j) => j.state === 'running').map((j) => `${j.jobId}:${j.attempt}`));
+    for (const l of this.sql.exec<{ job_id: number; attempt: number; state: string }>('SELECT job_id, attempt, state FROM leases').toArray()) {
+      if (running.has(`${l.job_id}:${l.attempt}`)) {
+        this.extendLease(l.job_id, l.attempt);
+      } else if (l.state === 'offered') {
+        this.sql.exec('DELETE FROM leases WHERE job_id = ?', l.job_id);
+        await backToPending(this.env.DB, l.job_id);
+      } else if (!jobs.some((j) => j.jobId === l.job_id && j.attempt === l.attempt && j.state === 'ended')) {
+        // An 'ended' job will send its finish; anything else is gone.
+        this.sql.exec('DELETE FROM leases WHERE job_id = ?', l.job_id);
+        await endJob(this.env.DB, l.job_id, 'lost', 'The relay reconnected without this job: it was lost (for example the relay restarted). It was not run again.');
+      }
+    }
+    void ws;
+    await this.armAlarm();
+  }
+
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    for (const l of this.sql.exec<{ job_id: number; state: string; deadline: number }>('SELECT job_id, state, deadline FROM leases WHERE deadline <= ?', now).toArray()) {
+      this.sql.exec('DELETE FROM leases WHERE job_id = ?', l.job_id);
+      if (l.state === 'offered') await backToPending(this.env.DB, l.job_id);
+      else await endJob(this.env.DB, l.job_id, 'lost', `The relay stopped reporting on this job (lease expired at ${new Date(l.deadline).toISOString()}). It was not run again.`);
+    }
+    await this.dispatch();
+  }
+
+  private lease(jobId: number, attempt: number) {
+    return this.sql.exec<{ state: string }>('SELECT state FROM leases WHERE job_id = ? AND attempt = ?', jobId, attempt).toArray()[0];
+  }
+
+  private extendLease(jobId: number, attempt: number): void {
+    this.sql.exec("UPDATE leases SET deadline = ? WHERE job_id = ? AND attempt = ? AND state = 'leased'", Date.now() + LEASE_MS, jobId, attempt);
+  }
+
+  private async armAlarm(): Promise<void> {
+    const next = this.sql.exec<{ d: number | null }>('SELECT min(deadline) AS d FROM leases').one().d;
+    if (next === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(next);
+  }
+
+  private relaySocket(): WebSocket | null {
+    const epoch = this.currentEpoch();
+    return this.ctx.getWebSockets('relay').find((w) => (w.deserializeAttachment() as RelayAttachment | null)?.epoch === epoch && w.readyState === WebSocket.OPEN) ?? null;
   }
 
   /**

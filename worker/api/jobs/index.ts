@@ -16,6 +16,8 @@ import { launchPolicy } from '../../jobs/launch';
 import { createPrepareJob } from './prepare';
 import { jobSchema, serializeJob } from './serialize';
 import { registerStdout } from './stdout';
+import { pokeRelays } from '../../taskmanager/poke';
+import { taskManagerFor } from '../../taskmanager/TaskManager';
 
 const csv = <T extends readonly [string, ...string[]]>(values: T) =>
   z
@@ -195,6 +197,7 @@ export function jobRoutes() {
     if (job.status === 'starting' || job.status === 'running') {
       // The relay stops the remote process and reports the job canceled when it has.
       const [updated] = await db.update(jobs).set({ cancelRequested: true, ...modifiedStamp(c) }).where(eq(jobs.id, job.id)).returning();
+      if (job.relayId !== null) await taskManagerFor(c.env, job.relayId).cancelJob(job.id);
       await audit(c, 'cancel', 'job', job.id, { requested: true });
       return c.json(serializeJob(updated!), 202);
     }
@@ -222,6 +225,7 @@ export function jobRoutes() {
     if ((ACTIVE_JOB_STATUSES as readonly string[]).includes(job.status)) throw conflict(`Job ${job.id} has not ended yet (${job.status}).`);
     const created = await relaunch(c, job);
     await audit(c, 'relaunch', 'job', job.id, { jobs: created.map((j) => j.id) });
+    pokeRelays(c, created);
     return c.json({ jobs: created.map((j) => serializeJob(j)) }, 201);
   });
 

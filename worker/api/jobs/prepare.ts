@@ -22,6 +22,7 @@ import { errorResponses, idParams, jsonContent } from '../../http/objects';
 import { apiRoute } from '../../http/router';
 import { readSetting } from '../settings/store';
 import { jobSchema, serializeJob } from './serialize';
+import { pokeRelays } from '../../taskmanager/poke';
 
 export const READINESS_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -135,6 +136,7 @@ export function registerPrepare(app: OpenAPIHono<AppEnv>, route: ReturnType<type
     const { id } = c.req.valid('param');
     const { job, readiness } = await createPrepareJob(c, kind, id);
     await audit(c, 'prepare', kind, id, { job: job.id });
+    pokeRelays(c, [job]);
     return c.json({ job: serializeJob(job, []), readiness }, 201);
   });
 }

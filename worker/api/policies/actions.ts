@@ -8,6 +8,7 @@ import { errorResponses, idParams, jsonContent } from '../../http/objects';
 import { apiRoute } from '../../http/router';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { launchPolicy } from '../../jobs/launch';
+import { pokeRelays } from '../../taskmanager/poke';
 import { jobSchema, serializeJob } from '../jobs/serialize';
 import { loadPolicy, loadRelated } from '.';
 
@@ -48,6 +49,7 @@ export function registerPolicyActions(app: OpenAPIHono<AppEnv>) {
     const policy = await loadPolicy(c.var.db, c.req.valid('param').id);
     const jobs = await launchPolicy(c.var.db, policy, 'manual', c.get('principal')?.user.id ?? null);
     await audit(c, 'launch', 'policy', policy.id, { jobs: jobs.map((j) => j.id) });
+    pokeRelays(c, jobs);
     return c.json({ jobs: jobs.map((j) => serializeJob(j)) }, 201);
   });
 
