@@ -186,6 +186,7 @@ describe('cancellation', () => {
     const pattern = `[s]leep ${sleeper.replace('.', '\\.')}`;
     await new Promise((r) => setTimeout(r, 300));
     assert.notEqual(await waitGone(pattern, 0), '', 'running before the cancel');
+    assert.ok(Number.isInteger(handle.processGroup) && handle.processGroup! > 1, `group ${handle.processGroup}`);
     const started = Date.now();
     abort.abort();
     const result = await handle;

@@ -64,6 +64,12 @@ export type ExecHandle = Promise<ExecResult> & {
   pause(): void;
   resume(): void;
   readonly paused: boolean;
+  /**
+   * The remote process group once the command has reported it (killProcessGroup): worth
+   * keeping with the job, since after a lost connection the command runs on and only
+   * `kill -TERM -<pgid>` over a new connection can stop it (mind pid reuse after its end).
+   */
+  readonly processGroup: number | undefined;
 };
 
 /** The channel could not be opened or the exec request was refused (e.g. sshd's MaxSessions reached). */
@@ -95,6 +101,7 @@ function sendSignal(channel: ClientChannel, name: 'TERM' | 'KILL'): void {
 export function exec(conn: { readonly client: Client }, command: string, options: ExecOptions = {}): ExecHandle {
   let channel: ClientChannel | undefined;
   let paused = false;
+  let pgid: number | undefined;
   const setFlow = () => {
     if (!channel) return;
     if (paused) {
@@ -115,7 +122,6 @@ export function exec(conn: { readonly client: Client }, command: string, options
     let lost = false;
     let done = false;
     let failure: unknown;
-    let pgid: number | undefined;
     let exit: { code: number | null; signal: string | null } | undefined;
     const timers: NodeJS.Timeout[] = [];
 
@@ -270,5 +276,6 @@ export function exec(conn: { readonly client: Client }, command: string, options
       },
     },
     paused: { get: () => paused },
+    processGroup: { get: () => pgid },
   }) as ExecHandle;
 }
