@@ -1,0 +1,238 @@
+/**
+ * The relay's side of the protocol (docs/relay-protocol.md): one outbound WebSocket,
+ * re-dialled with backoff and full jitter; jobs run only after the edge grants a lease;
+ * every output line goes through the spool (so nothing is lost across reconnects or a
+ * restart) and is sent as numbered frames; a job's `finish` is resent until acknowledged.
+ *
+ * What a job *does* is behind `JobRunner` (borg over SSH in production), so this loop
+ * is the same for every job kind.
+ */
+import WebSocket from 'ws';
+import type { JobSpec } from '../../shared/jobspec';
+import { MAX_LINES_PER_FRAME, MAX_LINE_CHARS, parseEdgeMessage, PROTOCOL_VERSION, type RelayMessage } from '../../shared/protocol';
+import { backoffDelay } from './backoff';
+import type { FinishFrame, Spool } from './spool';
+
+export interface OutputSink {
+  line(stream: 'stdout' | 'stderr' | 'system', text: string): void;
+  /** Resolves when the spool has room again (backpressure for the runner). */
+  drained(): Promise<void>;
+}
+
+export interface JobOutcome {
+  status: FinishFrame['status'];
+  exitCode: number | null;
+  explanation: string | null;
+  result: Record<string, unknown> | null;
+}
+
+export interface JobRunner {
+  /** A reason to refuse a spec before accepting it (e.g. piped commands not allowed), or null. */
+  refuse(spec: JobSpec): string | null;
+  run(spec: JobSpec, out: OutputSink, signal: AbortSignal): Promise<JobOutcome>;
+}
+
+export interface SessionOptions {
+  url: string;
+  credential: string;
+  version: string;
+  spool: Spool;
+  runner: JobRunner;
+  heartbeatMs?: number;
+  /** Frames sent but not acknowledged, per job, before the job's output is paused. */
+  windowFrames?: number;
+  flushMs?: number;
+  log?: (event: Record<string, unknown>) => void;
+}
+
+interface Running {
+  spec: JobSpec;
+  abort: AbortController;
+  pending: { stream: 'stdout' | 'stderr' | 'system'; text: string; time: number }[];
+  inFlight: number;
+  waiters: (() => void)[];
+}
+
+export class RelaySession {
+  private ws: WebSocket | null = null;
+  private stopped = false;
+  private attempt = 0;
+  private readonly running = new Map<number, Running>();
+  private readonly offered = new Map<number, JobSpec>();
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(private readonly o: SessionOptions) {}
+
+  private log(event: Record<string, unknown>) {
+    (this.o.log ?? ((e) => process.stdout.write(JSON.stringify({ time: new Date().toISOString(), ...e }) + '\n')))(event);
+  }
+
+  start(): void {
+    this.dial();
+    this.timers.push(setInterval(() => this.heartbeat(), this.o.heartbeatMs ?? 15_000));
+    this.timers.push(setInterval(() => this.flushAll(), this.o.flushMs ?? 200));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.timers.forEach(clearInterval);
+    const ws = this.ws;
+    if (!ws) return;
+    // Close politely, but do not wait up to 30 s for the peer's close frame.
+    ws.close(1000, 'relay stopping');
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        ws.terminate();
+        resolve();
+      }, 1000);
+      ws.once('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  private dial(): void {
+    if (this.stopped) return;
+    const url = new URL('/relay/connect', this.o.url);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(url, { headers: { Authorization: `Bearer ${this.o.credential}` }, handshakeTimeout: 10_000 });
+    this.ws = ws;
+    ws.on('open', () => {
+      this.attempt = 0;
+      this.log({ level: 'info', msg: 'connected', url: url.origin });
+      this.send({
+        type: 'hello',
+        v: PROTOCOL_VERSION,
+        version: this.o.version,
+        jobs: this.o.spool.jobs().map((j) => ({
+          jobId: j.jobId,
+          attempt: j.attempt,
+          state: j.finish ? 'ended' : this.running.has(j.jobId) ? 'running' : 'unknown',
+          lastSeq: j.lastSeq,
+        })),
+      });
+    });
+    ws.on('message', (data) => void this.onMessage(String(data)));
+    ws.on('unexpected-response', (_req, res) => this.log({ level: 'error', msg: 'connection refused by the orchestrator', status: res.statusCode }));
+    ws.on('error', (e) => this.log({ level: 'warn', msg: 'socket error', error: e.message }));
+    ws.on('close', (code) => {
+      if (this.ws === ws) this.ws = null;
+      if (this.stopped) return;
+      const delay = backoffDelay(this.attempt++, { baseMs: 500, capMs: 30_000 });
+      this.log({ level: 'warn', msg: 'disconnected', code, retryInMs: delay });
+      setTimeout(() => this.dial(), delay);
+    });
+  }
+
+  private send(msg: RelayMessage): boolean {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(msg));
+    return true;
+  }
+
+  private async onMessage(data: string): Promise<void> {
+    const parsed = parseEdgeMessage(data);
+    if (!parsed.ok) return this.log({ level: 'warn', msg: 'invalid message from the orchestrator', error: parsed.error });
+    const msg = parsed.message;
+    switch (msg.type) {
+      case 'welcome':
+        // Resend what the edge has not acknowledged, and the finishes it has not confirmed.
+        for (const j of this.o.spool.jobs()) {
+          for (const frame of this.o.spool.unacked(j.jobId, j.attempt)) this.send(frame);
+          if (j.finish) this.send(j.finish);
+        }
+        return;
+      case 'offer': {
+        const reason = this.o.runner.refuse(msg.spec);
+        if (reason) {
+          this.send({ type: 'reject', jobId: msg.spec.jobId, attempt: msg.spec.attempt, reason });
+          return;
+        }
+        this.offered.set(msg.spec.jobId, msg.spec);
+        this.send({ type: 'accept', jobId: msg.spec.jobId, attempt: msg.spec.attempt });
+        return;
+      }
+      case 'lease': {
+        const spec = this.offered.get(msg.jobId);
+        if (!spec || spec.attempt !== msg.attempt || this.running.has(msg.jobId)) return;
+        this.offered.delete(msg.jobId);
+        void this.runJob(spec);
+        return;
+      }
+      case 'ack': {
+        this.o.spool.ack(msg.jobId, msg.attempt, msg.seq);
+        const r = this.running.get(msg.jobId);
+        if (r) {
+          r.inFlight = Math.max(0, this.o.spool.unacked(msg.jobId, msg.attempt).length);
+          r.waiters.splice(0).forEach((w) => w());
+        }
+        return;
+      }
+      case 'finish_ack':
+        this.o.spool.forget(msg.jobId, msg.attempt);
+        return;
+      case 'cancel':
+        this.running.get(msg.jobId)?.abort.abort();
+        return;
+      case 'error':
+        this.log({ level: 'warn', msg: 'orchestrator error', code: msg.code, message: msg.message, about: msg.about });
+        return;
+    }
+  }
+
+  private async runJob(spec: JobSpec): Promise<void> {
+    this.o.spool.open(spec.jobId, spec.attempt);
+    const r: Running = { spec, abort: new AbortController(), pending: [], inFlight: 0, waiters: [] };
+    this.running.set(spec.jobId, r);
+    const window = this.o.windowFrames ?? 64;
+    const sink: OutputSink = {
+      line: (stream, text) => {
+        r.pending.push({ stream, text: text.length > MAX_LINE_CHARS ? text.slice(0, MAX_LINE_CHARS) : text, time: Date.now() });
+        if (r.pending.length >= MAX_LINES_PER_FRAME) this.flush(r);
+      },
+      // The runner awaits this between reads: output stops while the window is full.
+      drained: async () => {
+        while (r.inFlight >= window && !r.abort.signal.aborted) await new Promise<void>((w) => r.waiters.push(w));
+      },
+    };
+    this.log({ level: 'info', msg: 'job started', job: spec.jobId, attempt: spec.attempt, kind: spec.kind });
+    let outcome: JobOutcome;
+    try {
+      outcome = await this.o.runner.run(spec, sink, r.abort.signal);
+    } catch (e) {
+      outcome = { status: 'error', exitCode: null, explanation: `The relay failed to run the job: ${(e as Error).message}`, result: null };
+    }
+    if (r.abort.signal.aborted && outcome.status !== 'successful') outcome = { ...outcome, status: 'canceled', explanation: outcome.explanation ?? 'Canceled.' };
+    this.flush(r);
+    this.running.delete(spec.jobId);
+    const state = this.o.spool.open(spec.jobId, spec.attempt);
+    const finish: FinishFrame = { type: 'finish', jobId: spec.jobId, attempt: spec.attempt, lastSeq: state.lastSeq, ...outcome };
+    this.o.spool.ended(finish);
+    this.send(finish);
+    this.log({ level: 'info', msg: 'job ended', job: spec.jobId, status: outcome.status, exitCode: outcome.exitCode });
+  }
+
+  private flush(r: Running): void {
+    while (r.pending.length) {
+      const lines = r.pending.splice(0, MAX_LINES_PER_FRAME);
+      const frame = this.o.spool.append({ jobId: r.spec.jobId, attempt: r.spec.attempt, lines });
+      if (!frame) {
+        // Spool full: keep the lines in memory; the runner is paused by drained().
+        r.pending.unshift(...lines);
+        r.inFlight = Number.MAX_SAFE_INTEGER;
+        return;
+      }
+      r.inFlight++;
+      this.send(frame);
+    }
+  }
+
+  private flushAll(): void {
+    for (const r of this.running.values()) this.flush(r);
+  }
+
+  private heartbeat(): void {
+    this.send({ type: 'heartbeat', jobs: [...this.running.values()].map((r) => ({ jobId: r.spec.jobId, attempt: r.spec.attempt })) });
+  }
+}
