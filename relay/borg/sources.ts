@@ -38,7 +38,7 @@ export const ROOTFS_EXCLUDES: readonly string[] = ROOTFS_BUILTIN_EXCLUDES.map((p
  */
 export const MAIL_CANDIDATES: readonly string[] = ['/var/mail', '/var/spool/mail', '/var/lib/mail'];
 
-/** Runs the source command without the repository passphrase in its environment. */
+/** The user pg_dump / pg_dumpall run as (through runuser, which takes argv: no second shell parse). */
 export const POSTGRES_USER = 'postgres';
 
 function parseOptions<T extends keyof typeof policyOptionSchemas>(type: T, raw: unknown): PolicyOptionsInput<T> {
