@@ -10,40 +10,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { commandLine, quote, UnquotableError } from '../../shared/shell-quote';
+import { HOSTILE_STRINGS } from './hostile-strings';
 
-const HOSTILE = [
-  "it's",
-  '"double"',
-  '$(touch PWNED)',
-  '`touch PWNED`',
-  '${IFS}touch${IFS}PWNED',
-  '; touch PWNED',
-  '&& touch PWNED',
-  '| touch PWNED',
-  '> PWNED',
-  'a\nb\n; touch PWNED',
-  '\r\t\v\f',
-  '-rf',
-  '--dry-run',
-  '-',
-  '*',
-  '/etc/*',
-  '?',
-  '[a-z]*',
-  '~root',
-  '$HOME',
-  '!!',
-  '#comment',
-  '\\',
-  "'",
-  "''",
-  "\\'",
-  '',
-  ' ',
-  'ünïcödé ✓ 🔑 日本語',
-  '\u202e\u200b',
-  'x'.repeat(10_000),
-];
+const HOSTILE = [...HOSTILE_STRINGS];
 
 function roundTrip(shell: string, args: string[]): string[] {
   const dir = mkdtempSync(path.join(tmpdir(), 'quote-'));

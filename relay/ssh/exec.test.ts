@@ -15,6 +15,7 @@ import { connectSsh, type SshConnection } from './connect';
 import { SshChannelError, SshConnectionLostError, type ExecOptions } from './exec';
 import { LineSplitter } from './lines';
 import { startSshd, type TestSshd } from './test-sshd';
+import { HOSTILE_STRINGS } from '../shell/hostile-strings';
 
 let sshd: TestSshd;
 let conn: SshConnection;
@@ -119,30 +120,7 @@ describe('stdin', () => {
 });
 
 describe('hostile arguments', () => {
-  const HOSTILE = [
-    "it's",
-    '"double"',
-    '$(touch PWNED)',
-    '`touch PWNED`',
-    '${IFS}touch${IFS}PWNED',
-    '; touch PWNED',
-    '&& touch PWNED',
-    '| touch PWNED',
-    '> PWNED',
-    'a\nb\n; touch PWNED',
-    '\r\t\v\f',
-    '-rf',
-    '--version',
-    '*',
-    '~',
-    '$HOME',
-    '!!',
-    "'; touch PWNED; '",
-    '\\',
-    'ünïcödé 日本 🙂',
-    ' leading and trailing ',
-    '',
-  ];
+  const HOSTILE = [...HOSTILE_STRINGS];
 
   it('come back byte-identical through printf and nothing is executed', async () => {
     const dir = mkdtempSync(path.join(sshd.dir, 'hostile-'));
