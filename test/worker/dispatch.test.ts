@@ -50,6 +50,16 @@ async function connectRelay(w: World, jobs: unknown[] = []): Promise<FakeRelay> 
   return relay;
 }
 
+/** Launches the world's policy and takes its first backup through offer → accept → lease. */
+async function leasedBackup(w: World) {
+  const relay = await connectRelay(w);
+  await post(`/policies/${w.policyId}/launch`, {}, w.admin);
+  const offer = await relay.take('offer');
+  relay.send({ type: 'accept', jobId: offer.spec.jobId, attempt: 1 });
+  await relay.take('lease');
+  return { relay, offer };
+}
+
 const job = async (w: World, id: number) => (await get(`/jobs/${id}`, w.admin)).body;
 const tm = () => env.TASK_MANAGER.get(env.TASK_MANAGER.idFromName('relay:1'));
 
@@ -108,11 +118,7 @@ describe('dispatch', () => {
 
   it('an expired lease makes the job lost, never re-run', async () => {
     const w = await buildWorld({ ready: true });
-    const relay = await connectRelay(w);
-    await post(`/policies/${w.policyId}/launch`, {}, w.admin);
-    const offer = await relay.take('offer');
-    relay.send({ type: 'accept', jobId: offer.spec.jobId, attempt: 1 });
-    await relay.take('lease');
+    const { relay, offer } = await leasedBackup(w);
     await runInDurableObject(tm(), async (_o, state) => {
       state.storage.sql.exec('UPDATE leases SET deadline = ?', Date.now() - 1);
       await state.storage.setAlarm(Date.now());
@@ -127,11 +133,7 @@ describe('dispatch', () => {
 
   it('a reconnect that does not report a leased job marks it lost; one that does keeps it', async () => {
     const w = await buildWorld({ ready: true });
-    const relay = await connectRelay(w);
-    await post(`/policies/${w.policyId}/launch`, {}, w.admin);
-    const offer = await relay.take('offer');
-    relay.send({ type: 'accept', jobId: offer.spec.jobId, attempt: 1 });
-    await relay.take('lease');
+    const { relay, offer } = await leasedBackup(w);
     const again = await connectRelay(w, [{ jobId: offer.spec.jobId, attempt: 1, state: 'running', lastSeq: 0 }]);
     expect((await job(w, offer.spec.jobId)).status).toBe('running');
     await connectRelay(w, []);
@@ -142,11 +144,7 @@ describe('dispatch', () => {
 
   it('cancel of a running job reaches the relay', async () => {
     const w = await buildWorld({ ready: true });
-    const relay = await connectRelay(w);
-    await post(`/policies/${w.policyId}/launch`, {}, w.admin);
-    const offer = await relay.take('offer');
-    relay.send({ type: 'accept', jobId: offer.spec.jobId, attempt: 1 });
-    await relay.take('lease');
+    const { relay, offer } = await leasedBackup(w);
     expect((await post(`/jobs/${offer.spec.jobId}/cancel`, {}, w.admin)).status).toBe(202);
     expect(await relay.take('cancel')).toEqual({ type: 'cancel', jobId: offer.spec.jobId, attempt: 1 });
     relay.send({ type: 'finish', jobId: offer.spec.jobId, attempt: 1, lastSeq: 0, status: 'canceled', exitCode: null, explanation: 'Canceled by the operator.', result: null });
