@@ -4,11 +4,12 @@
  *   pair --url <orchestrator> --token <pairing token>
  *   seal            (reads the secret from standard input)
  *   status
- *   run             (the daemon; not in this version yet)
+ *   run             (the daemon)
  */
 import process from 'node:process';
 import { parseArgs } from 'node:util';
 import { pair } from './commands/pair';
+import { run } from './commands/run';
 import { sealCommand } from './commands/seal';
 import { status } from './commands/status';
 
@@ -21,7 +22,8 @@ Commands:
                  the SSH public key to install on hosts.
   seal           Seal a secret read from standard input for the orchestrator's API.
   status         Show the pairing and whether the orchestrator answers.
-  run            Connect to the orchestrator and run the jobs it sends (not in this version yet).
+  run            Connect to the orchestrator and run the jobs it sends (until SIGTERM).
+                 Environment: RELAY_CONFIG_DIR, RELAY_URL, RELAY_ALLOW_PIPED, RELAY_ALLOW_HOOKS.
 `;
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -42,8 +44,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'status':
       return status();
     case 'run':
-      process.stderr.write('relay run: not implemented yet in this version.\n');
-      return 2;
+      return run();
     case undefined:
     case '-h':
     case '--help':

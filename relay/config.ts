@@ -22,6 +22,8 @@ export const configSchema = z.object({
   sshKeyPath: z.string(),
   /** Whether policies of type `piped` may run their command (off unless the operator says so). */
   allowPipedCommands: z.boolean().default(false),
+  /** Whether policies' pre/post hooks (free-form commands) may run (off unless the operator says so). */
+  allowHooks: z.boolean().default(false),
   /** Where unacknowledged log frames are kept across restarts, and its bound. */
   spoolDir: z.string(),
   spoolMaxBytes: z.number().int().positive().default(256 * 1024 * 1024),
@@ -36,7 +38,7 @@ export function configDir(env: NodeJS.ProcessEnv = process.env): string {
 
 export const configPath = (dir = configDir()) => path.join(dir, 'config.json');
 
-/** Reads the config, then applies RELAY_URL / RELAY_ALLOW_PIPED overrides. */
+/** Reads the config, then applies RELAY_URL / RELAY_ALLOW_PIPED / RELAY_ALLOW_HOOKS overrides. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   const file = configPath(configDir(env));
   if (!existsSync(file)) throw new Error(`No relay config at ${file}: run \`relay pair --url <orchestrator> --token <pairing token>\` first.`);
@@ -45,6 +47,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   const config = parsed.data;
   if (env.RELAY_URL) config.url = env.RELAY_URL;
   if (env.RELAY_ALLOW_PIPED !== undefined) config.allowPipedCommands = env.RELAY_ALLOW_PIPED === 'true' || env.RELAY_ALLOW_PIPED === '1';
+  if (env.RELAY_ALLOW_HOOKS !== undefined) config.allowHooks = env.RELAY_ALLOW_HOOKS === 'true' || env.RELAY_ALLOW_HOOKS === '1';
   return config;
 }
 

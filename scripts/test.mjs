@@ -108,7 +108,8 @@ const steps = {
   },
 
   async system() {
-    return [await nodeTests('node --test (system)', findFiles(path.join('test', 'system'), '.test.mjs'), [], SYSTEM_TAP)];
+    // Through tsx: system tests use the relay's TypeScript helpers (the test sshd).
+    return [await nodeTests('node --test (system)', findFiles(path.join('test', 'system'), '.test.mjs'), ['--import', 'tsx'], SYSTEM_TAP)];
   },
 
   async 'dry-run'() {

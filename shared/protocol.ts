@@ -46,6 +46,8 @@ export const readyReportSchema = z.discriminatedUnion('object', [
   }),
 ]);
 
+export type ReadyReport = z.infer<typeof readyReportSchema>;
+
 const ENDED = JOB_STATUSES.filter((s) => ['successful', 'failed', 'error', 'canceled'].includes(s)) as ['successful', 'failed', 'error', 'canceled'];
 
 export const relayMessageSchema = z.discriminatedUnion('type', [
@@ -89,6 +91,8 @@ export const edgeMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('lease'), ...jobRef, leaseUntil: z.number().int() }),
   z.object({ type: z.literal('ack'), ...jobRef, seq: z.number().int().nonnegative() }),
   z.object({ type: z.literal('finish_ack'), ...jobRef }),
+  /** The answer to `report`: ok, or the reason the edge refused it (the relay prints it and the readiness curl). */
+  z.object({ type: z.literal('report_ack'), ...jobRef, ok: z.boolean(), reason: z.string().max(2000).nullable() }),
   z.object({ type: z.literal('cancel'), ...jobRef }),
   z.object({ type: z.literal('error'), code: z.string().max(60), message: z.string().max(2000), about: z.string().max(200).nullable() }),
 ]);

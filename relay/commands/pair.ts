@@ -57,6 +57,7 @@ export async function pair(options: PairOptions): Promise<{ relayId: number; con
       sealing,
       sshKeyPath,
       allowPipedCommands: false,
+      allowHooks: false,
       spoolDir: path.join(dir, 'spool'),
       spoolMaxBytes: 256 * 1024 * 1024,
     },

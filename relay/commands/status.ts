@@ -14,6 +14,7 @@ export async function status(out: (line: string) => void = (l) => process.stdout
   out(`config: ${configPath(configDir())}`);
   out(`ssh key: ${config.sshKeyPath}`);
   out(`piped commands: ${config.allowPipedCommands ? 'allowed' : 'refused'}`);
+  out(`hooks: ${config.allowHooks ? 'allowed' : 'refused'}`);
   try {
     const res = await fetch(new URL('/api/v1/ping', config.url), { signal: AbortSignal.timeout(5000) });
     const body = (await res.json()) as { version?: string };

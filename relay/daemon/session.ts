@@ -9,15 +9,21 @@
  */
 import WebSocket from 'ws';
 import type { JobSpec } from '../../shared/jobspec';
-import { MAX_LINES_PER_FRAME, MAX_LINE_CHARS, parseEdgeMessage, PROTOCOL_VERSION, type RelayMessage } from '../../shared/protocol';
+import { MAX_LINES_PER_FRAME, MAX_LINE_CHARS, parseEdgeMessage, PROTOCOL_VERSION, type ReadyReport, type RelayMessage } from '../../shared/protocol';
 import { backoffDelay } from './backoff';
 import type { FinishFrame, Spool } from './spool';
 
 export interface OutputSink {
   line(stream: 'stdout' | 'stderr' | 'system', text: string): void;
+  /** True while the window of unacknowledged frames is full: the runner should stop reading. */
+  blocked(): boolean;
   /** Resolves when the spool has room again (backpressure for the runner). */
   drained(): Promise<void>;
+  /** Marks the prepared object ready at the edge; resolves with the edge's answer (or no answer in time). */
+  report(report: ReadyReport): Promise<ReportOutcome>;
 }
+
+export type ReportOutcome = { ok: true } | { ok: false; reason: string; answered: boolean };
 
 export interface JobOutcome {
   status: FinishFrame['status'];
@@ -39,6 +45,8 @@ export interface SessionOptions {
   spool: Spool;
   runner: JobRunner;
   heartbeatMs?: number;
+  /** How long a report waits for the edge's answer (default 15 s). */
+  reportTimeoutMs?: number;
   /** Frames sent but not acknowledged, per job, before the job's output is paused. */
   windowFrames?: number;
   flushMs?: number;
@@ -59,6 +67,7 @@ export class RelaySession {
   private attempt = 0;
   private readonly running = new Map<number, Running>();
   private readonly offered = new Map<number, JobSpec>();
+  private readonly reports = new Map<string, (outcome: ReportOutcome) => void>();
   private timers: NodeJS.Timeout[] = [];
 
   constructor(private readonly o: SessionOptions) {}
@@ -138,9 +147,13 @@ export class RelaySession {
     switch (msg.type) {
       case 'welcome':
         // Resend what the edge has not acknowledged, and the finishes it has not confirmed.
+        // A job of an earlier relay process (neither running nor finished: the relay died
+        // mid-job) was reported `unknown` in hello, so the edge has marked it lost; its
+        // stored lines still go up, and it is forgotten once they are acknowledged.
         for (const j of this.o.spool.jobs()) {
           for (const frame of this.o.spool.unacked(j.jobId, j.attempt)) this.send(frame);
           if (j.finish) this.send(j.finish);
+          else if (!this.running.has(j.jobId)) this.forgetOrphanIfAcked(j.jobId, j.attempt);
         }
         return;
       case 'offer': {
@@ -163,12 +176,16 @@ export class RelaySession {
       case 'ack': {
         this.o.spool.ack(msg.jobId, msg.attempt, msg.seq);
         const r = this.running.get(msg.jobId);
+        if (!r) this.forgetOrphanIfAcked(msg.jobId, msg.attempt);
         if (r) {
           r.inFlight = Math.max(0, this.o.spool.unacked(msg.jobId, msg.attempt).length);
           r.waiters.splice(0).forEach((w) => w());
         }
         return;
       }
+      case 'report_ack':
+        this.reports.get(`${msg.jobId}:${msg.attempt}`)?.(msg.ok ? { ok: true } : { ok: false, reason: msg.reason ?? 'refused', answered: true });
+        return;
       case 'finish_ack':
         this.o.spool.forget(msg.jobId, msg.attempt);
         return;
@@ -191,10 +208,12 @@ export class RelaySession {
         r.pending.push({ stream, text: text.length > MAX_LINE_CHARS ? text.slice(0, MAX_LINE_CHARS) : text, time: Date.now() });
         if (r.pending.length >= MAX_LINES_PER_FRAME) this.flush(r);
       },
+      blocked: () => r.inFlight >= window && !r.abort.signal.aborted,
       // The runner awaits this between reads: output stops while the window is full.
       drained: async () => {
         while (r.inFlight >= window && !r.abort.signal.aborted) await new Promise<void>((w) => r.waiters.push(w));
       },
+      report: (report) => this.report(spec, report),
     };
     this.log({ level: 'info', msg: 'job started', job: spec.jobId, attempt: spec.attempt, kind: spec.kind });
     let outcome: JobOutcome;
@@ -211,6 +230,38 @@ export class RelaySession {
     this.o.spool.ended(finish);
     this.send(finish);
     this.log({ level: 'info', msg: 'job ended', job: spec.jobId, status: outcome.status, exitCode: outcome.exitCode });
+  }
+
+  /**
+   * Sends a report and waits for report_ack. The lines before it are flushed first so the log
+   * reads in order. Sent again until answered within the timeout (the edge's update is
+   * idempotent); no answer in time is `answered: false` (the job then prints the curl).
+   */
+  private report(spec: JobSpec, report: ReadyReport): Promise<ReportOutcome> {
+    const key = `${spec.jobId}:${spec.attempt}`;
+    const r = this.running.get(spec.jobId);
+    if (r) this.flush(r);
+    return new Promise((resolve) => {
+      const timers: NodeJS.Timeout[] = [];
+      const done = (outcome: ReportOutcome) => {
+        timers.forEach(clearTimeout);
+        this.reports.delete(key);
+        resolve(outcome);
+      };
+      this.reports.set(key, done);
+      // Resent until answered: a report sent just before the socket dropped gets no answer.
+      const attempt = () => {
+        const sent = this.send({ type: 'report', jobId: spec.jobId, attempt: spec.attempt, report });
+        timers.push(setTimeout(attempt, sent ? 3000 : 500));
+      };
+      attempt();
+      timers.push(setTimeout(() => done({ ok: false, reason: 'the orchestrator did not answer in time', answered: false }), this.o.reportTimeoutMs ?? 15_000));
+    });
+  }
+
+  private forgetOrphanIfAcked(jobId: number, attempt: number): void {
+    const j = this.o.spool.jobs().find((x) => x.jobId === jobId && x.attempt === attempt);
+    if (j && !j.finish && !this.running.has(jobId) && j.acked >= j.lastSeq) this.o.spool.forget(jobId, attempt);
   }
 
   private flush(r: Running): void {

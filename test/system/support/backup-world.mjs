@@ -1,0 +1,135 @@
+/**
+ * The real parts of a backup, for system tests: the Worker (wrangler dev, local D1 and
+ * Durable Objects), a real OpenSSH sshd on 127.0.0.1 with its own host key, the relay CLI
+ * paired through the API and running as its own process (`relay run`), borg from Debian.
+ *
+ * Everything goes through the public API, as a user would; borg is run directly only to
+ * check what the jobs made (and only there is the passphrase put in an environment).
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startSshd } from '../../../relay/ssh/test-sshd.ts';
+import { firstAdmin, ROOT, startSystem } from './system.mjs';
+
+export const FINISHED = ['successful', 'failed', 'error', 'canceled', 'lost'];
+
+export async function startBackupWorld({ port, relayEnv = {} }) {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'borg-world-'));
+  const configDir = path.join(root, 'relay-config');
+  const borgBase = path.join(root, 'borg-base');
+  const relayLog = path.join(root, 'relay.log');
+  mkdirSync(borgBase);
+  const system = await startSystem({ port });
+  const sshd = await startSshd();
+  const api = await firstAdmin(system.origin, system.setupToken);
+
+  const relay = await api('POST', '/relays', { name: 'lan' });
+  if (relay.status !== 201) throw new Error(`POST /relays: ${relay.status} ${JSON.stringify(relay.body)}`);
+  const paired = relayCli(configDir, ['pair', '--url', system.origin, '--token', relay.body.pairing.token]);
+  if (paired.status !== 0) throw new Error(`relay pair: ${paired.stderr}`);
+  const publicKey = /^ssh-ed25519 \S+ \S+$/m.exec(paired.stdout)[0];
+  // The relay's key is what an admin installs on every host.
+  appendFileSync(path.join(sshd.dir, 'authorized_keys'), `${publicKey}\n`);
+
+  const env = { ...process.env, RELAY_CONFIG_DIR: configDir, BORG_BASE_DIR: borgBase, RELAY_ALLOW_PIPED: '1', RELAY_ALLOW_HOOKS: '1', ...relayEnv };
+  delete env.BORG_PASSPHRASE;
+  let child = null;
+  let exited = null;
+  const startRelay = () => {
+    child = spawn(process.execPath, ['--import', 'tsx', 'relay/cli.ts', 'run'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    for (const s of [child.stdout, child.stderr]) s.on('data', (c) => appendFileSync(relayLog, c));
+    exited = new Promise((resolve) => child.once('exit', resolve));
+  };
+  const stopRelay = async (signal = 'SIGTERM') => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(signal);
+    await exited;
+  };
+  startRelay();
+  await waitFor(async () => (await api('GET', `/relays/${relay.body.id}`)).body?.connected === true, 30_000, 'the relay to connect');
+
+  const world = {
+    root,
+    system,
+    sshd,
+    api,
+    relayId: relay.body.id,
+    configDir,
+    borgBase,
+    relayLog: () => readFileSync(relayLog, 'utf8'),
+    startRelay,
+    stopRelay,
+    relayPid: () => child?.pid,
+    /** A client on the test sshd, prepared and ready. */
+    async client(hostname = '127.0.0.1') {
+      const c = await api('POST', '/clients', { hostname, port: sshd.port, ssh_user: sshd.user, relay: relay.body.id });
+      if (c.status !== 201) throw new Error(`POST /clients: ${c.status} ${JSON.stringify(c.body)}`);
+      return c.body;
+    },
+    async repository(name, passphrase, extra = {}) {
+      const r = await api('POST', '/repositories', { name, path: path.join(root, 'repos', name), passphrase, relay: relay.body.id, ...extra });
+      if (r.status !== 201) throw new Error(`POST /repositories: ${r.status} ${JSON.stringify(r.body)}`);
+      return r.body;
+    },
+    async job(id) {
+      return (await api('GET', `/jobs/${id}`)).body;
+    },
+    /** Waits until the job has ended; returns it. */
+    async waitJob(id, timeoutMs = 120_000) {
+      let job;
+      await waitFor(async () => FINISHED.includes((job = await world.job(id)).status), timeoutMs, `job ${id} to end`);
+      return job;
+    },
+    async stdout(id) {
+      // The download streams every stored line (ndjson), however many.
+      const r = await fetch(`${system.origin}/api/v1/jobs/${id}/stdout?format=json&download=1`, { headers: await world.authHeaders() });
+      if (r.status !== 200) throw new Error(`stdout of job ${id}: ${r.status}`);
+      return (await r.text()).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
+    },
+    async stdoutText(id) {
+      return (await world.stdout(id)).map((l) => l.text).join('\n');
+    },
+    authHeaders: async () => {
+      world.token ??= (await api('POST', '/tokens', { name: 'system test', scope: 'write' })).body.token;
+      return { Authorization: `Bearer ${world.token}` };
+    },
+    /** borg run directly against a repository of this world, to check what jobs made. */
+    borg(args, passphrase, input) {
+      return execFileSync('borg', args, { env: { ...process.env, BORG_BASE_DIR: path.join(root, 'checker-borg-base'), BORG_PASSPHRASE: passphrase }, input, maxBuffer: 256 * 1024 * 1024 });
+    },
+    async stop() {
+      await stopRelay('SIGKILL');
+      await sshd.stop();
+      await system.stop();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+  return world;
+}
+
+export function relayCli(configDir, args, input) {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'relay/cli.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, RELAY_CONFIG_DIR: configDir },
+    input,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+}
+
+export async function waitFor(check, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Launches a policy; returns the created jobs by type. */
+export async function launch(api, policyId) {
+  const r = await api('POST', `/policies/${policyId}/launch`);
+  if (r.status !== 201) throw new Error(`launch: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.jobs;
+}
