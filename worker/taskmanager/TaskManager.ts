@@ -11,6 +11,7 @@ import { PROTOCOL_VERSION, parseRelayMessage, type EdgeMessage, type RelayMessag
 import { readSetting } from '../api/settings/store';
 import { openDb } from '../db/client';
 import { buildJobSpec } from '../jobs/spec';
+import { applyReport } from './report';
 import { backToPending, countActive, endJob, finishJob, markRunning, markStarting, pickStartable } from './jobs-d1';
 
 const SCHEMA = [
@@ -151,9 +152,10 @@ export class TaskManager extends DurableObject<Env> {
         this.send(ws, { type: 'finish_ack', jobId: msg.jobId, attempt: msg.attempt });
         return this.dispatch();
       }
-      default:
-        // report (marking objects ready through the relay) comes with the relay's prepare jobs.
-        return this.send(ws, { type: 'error', code: 'not_supported', message: `${msg.type} is not handled by this edge version yet.`, about: msg.type });
+      case 'report': {
+        const outcome = await applyReport(this.env.DB, att.relayId, msg);
+        return this.send(ws, { type: 'report_ack', jobId: msg.jobId, attempt: msg.attempt, ok: outcome.ok, reason: outcome.ok ? null : outcome.reason });
+      }
     }
   }
 
