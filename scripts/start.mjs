@@ -6,13 +6,15 @@
  *   2. apply the local D1 migrations
  *   3. build the UI into dist/ui
  *   4. start `wrangler dev` (own process group) and wait for /api/v1/ping
- *   5. print the first-admin setup link, or where the UI is
- *   6. on SIGINT/SIGTERM stop wrangler's whole process group (wrangler + workerd)
+ *   5. pair (first time) and start the local relay (scripts/local-relay.mjs)
+ *   6. print the first-admin setup link, or where the UI is
+ *   7. on SIGINT/SIGTERM stop the relay and wrangler's whole process group (wrangler + workerd)
  *
  * Environment:
  *   PORT        port for wrangler dev (default 8787), host is always localhost
  *   PERSIST_TO  state directory for D1/Durable Objects (default: wrangler's .wrangler/state);
  *               passed as --persist-to to both the migrations and wrangler dev
+ *   LOCAL_RELAY 0 to start without the local relay (default 1)
  *
  * Nothing printed here or relayed from wrangler may contain APP_SECRET: wrangler's
  * output goes through a filter that redacts it.
@@ -23,6 +25,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { localRelayDir, mintLocalPairing, startLocalRelay } from './local-relay.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEV_VARS = path.join(ROOT, '.dev.vars');
@@ -183,24 +186,11 @@ function portInUse(port) {
 }
 
 // ---------------------------------------------------------------------------
-// Local relay (later issue)
-// ---------------------------------------------------------------------------
-
-/**
- * Placeholder for starting a local relay next to the Worker once it is up.
- * A later issue implements the relay (relay/cli.ts) and starts it here; it must be
- * added to `stopAll()` below so it stops together with wrangler.
- * @param {{ origin: string, vars: Record<string, string> }} _ctx
- */
-async function startLocalRelay(_ctx) {
-  return null;
-}
-
-// ---------------------------------------------------------------------------
 // wrangler dev
 // ---------------------------------------------------------------------------
 
 let wrangler = null; // ChildProcess, leader of its own process group
+let localRelay = null; // ChildProcess of `relay run`, leader of its own process group
 let stopping = false;
 let failed = false; // stopping because something went wrong: exit non-zero
 
@@ -232,6 +222,13 @@ async function groupGone(timeoutMs) {
 function stopAll(reason) {
   if (stopping) return;
   stopping = true;
+  if (localRelay?.pid) {
+    try {
+      process.kill(-localRelay.pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+  }
   log(`${reason}: stopping wrangler dev (process group ${wrangler?.pid ?? '-'})…`);
   signalGroup('SIGTERM');
   // workerd normally goes with wrangler; make sure nothing is left holding the port.
@@ -318,13 +315,16 @@ async function main() {
   }
   if (PERSIST_TO) log(`local state under ${PERSIST_TO}`);
   await applyMigrations();
+  const relayDir = localRelayDir(ROOT, PERSIST_TO);
+  const withRelay = process.env.LOCAL_RELAY !== '0';
+  const pairingToken = withRelay ? await mintLocalPairing({ dir: relayDir, origin: ORIGIN, appSecret: vars.APP_SECRET, run, wrangler: WRANGLER, persistArgs }) : null;
   await buildUi();
   startWrangler();
 
   const ping = await waitForPing();
   if (!ping || stopping) return;
 
-  await startLocalRelay({ origin: ORIGIN, vars });
+  if (withRelay) localRelay = await startLocalRelay({ root: ROOT, dir: relayDir, origin: ORIGIN, token: pairingToken, log, pipe: relay });
 
   if (ping.setup_needed === true) {
     banner([

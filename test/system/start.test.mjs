@@ -27,6 +27,8 @@ let output = '';
 let stateDir;
 let setupToken;
 let wranglerPgid; // printed by start.mjs; only for cleanup if the orderly stop fails
+let relayPid; // the local relay started by start.mjs
+let adminCookie;
 
 function readDevVars() {
   const vars = {};
@@ -192,9 +194,31 @@ test('first-admin setup: wrong token 403, right token 201 with session cookie, /
 
   const again = await post(setupToken);
   assert.equal(again.status, 409, await again.text());
+  adminCookie = session.split(';')[0];
 
   const ping = await (await fetch(`${ORIGIN}/api/v1/ping`)).json();
   assert.equal(ping.setup_needed, false);
+});
+
+test('npm start pairs the embedded default relay with a local relay process, which connects', async () => {
+  const m = /local relay started \(pid (\d+), config (\S+)\)/.exec(output);
+  assert.ok(m, `start.mjs started the local relay:\n${output.slice(-3000)}`);
+  relayPid = Number(m[1]);
+  assert.match(output, /local relay paired as "default"/);
+  assert.match(output, /^\[start\]\s+ssh-ed25519 \S+ borg-orchestrator-relay$/m);
+  let relay;
+  const deadline = Date.now() + 30_000;
+  do {
+    relay = await (await fetch(`${ORIGIN}/api/v1/relays/1`, { headers: { Cookie: adminCookie } })).json();
+    if (relay.connected) break;
+    await new Promise((r) => setTimeout(r, 250));
+  } while (Date.now() < deadline);
+  assert.equal(relay.name, 'default');
+  assert.equal(relay.paired, true);
+  assert.equal(relay.connected, true, JSON.stringify(relay));
+  assert.ok(relay.public_key, 'the relay registered its sealing key');
+  // The pairing token minted by start.mjs was used up.
+  assert.ok(!JSON.stringify(relay).includes('bp_'));
 });
 
 test('the output never shows APP_SECRET', () => {
@@ -231,6 +255,20 @@ test('SIGTERM stops start.mjs, wrangler and workerd, and frees the port', async 
   const groupDeadline = Date.now() + 5_000;
   while (groupAlive() && Date.now() < groupDeadline) await new Promise((r) => setTimeout(r, 100));
   assert.ok(!groupAlive(), `process group ${wranglerPgid} of wrangler dev still has processes`);
+
+  // The local relay stopped with it.
+  assert.ok(relayPid, 'the local relay was started');
+  const relayAlive = () => {
+    try {
+      process.kill(relayPid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const relayDeadline = Date.now() + 5_000;
+  while (relayAlive() && Date.now() < relayDeadline) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(!relayAlive(), `the local relay (pid ${relayPid}) still runs after the stop`);
 
   // The output is checked once more now that everything has been printed.
   assert.ok(!output.includes(readDevVars().APP_SECRET));

@@ -10,11 +10,15 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-export async function startSystem({ port, timeoutMs = 90_000 }) {
-  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'borg-system-'));
+/**
+ * `localRelay`: also pair and run npm start's local relay (off by default: most tests pair
+ * their own). `stateDir`: reuse the state of an earlier start (a Worker restart); stop({keepState})
+ * leaves it in place for that.
+ */
+export async function startSystem({ port, timeoutMs = 90_000, localRelay = false, stateDir = mkdtempSync(path.join(os.tmpdir(), 'borg-system-')) }) {
   const child = spawn(process.execPath, ['scripts/start.mjs'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), PERSIST_TO: stateDir },
+    env: { ...process.env, PORT: String(port), PERSIST_TO: stateDir, LOCAL_RELAY: localRelay ? '1' : '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -36,25 +40,26 @@ export async function startSystem({ port, timeoutMs = 90_000 }) {
       /* gone */
     }
   };
-  const stop = async () => {
+  const stop = async ({ keepState = false } = {}) => {
     if (child.exitCode === null && child.signalCode === null) {
       kill(child.pid, 'SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
       kill(child.pid, 'SIGKILL');
     }
     kill(wranglerPgid, 'SIGKILL');
-    rmSync(stateDir, { recursive: true, force: true });
+    if (!keepState) rmSync(stateDir, { recursive: true, force: true });
   };
   const deadline = Date.now() + timeoutMs;
   let m;
-  while (!(m = new RegExp(`http://localhost:${port}/setup#token=(\\S+)`).exec(output))) {
+  const running = `Borg Orchestrator is running: the UI is at http://localhost:${port}`;
+  while (!(m = new RegExp(`http://localhost:${port}/setup#token=(\\S+)`).exec(output)) && !output.includes(running)) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
       throw new Error(`the system did not start:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { origin: `http://localhost:${port}`, setupToken: decodeURIComponent(m[1]), output: () => output, stop };
+  return { origin: `http://localhost:${port}`, setupToken: m ? decodeURIComponent(m[1]) : null, stateDir, output: () => output, stop };
 }
 
 /** Creates the first admin and returns a session cookie (with the Origin writes need). */
