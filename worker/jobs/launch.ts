@@ -4,15 +4,18 @@
  * with launch_type `scheduled`, by the scheduler.
  */
 import { inList } from '../db/in-list';
-import { eq } from 'drizzle-orm';
+import { and, eq, gt } from 'drizzle-orm';
 import type { LaunchType } from '../../shared/domain';
 import { readSettings } from '../api/settings/store';
-import { clients, policyClients, relays, repositories, schedules } from '../db/schema';
+import { clients, jobs, policyClients, relays, repositories, schedules } from '../db/schema';
 import type { Db } from '../http/context';
 import { conflict } from '../http/errors';
 import { hasRetention, type PolicyRow } from '../api/policies';
 import { busyClients, insertPlannedJobs, type JobRow } from './create';
-import { planLaunch } from './plan';
+import { deduplicateArchiveNames, planLaunch } from './plan';
+
+/** Archive names hold their launch minute; a relaunch (-rN) is counted separately. */
+const RECENT_NAMES_MS = 5 * 60_000;
 
 export interface LaunchOptions {
   now?: Date;
@@ -47,6 +50,7 @@ export async function launchPolicy(db: Db, policy: PolicyRow, launchType: Launch
   if (busy.length) throw conflict(`These clients already have an active job on repository ${repository.name}: ${busy.join(', ')}.`);
 
   const s = await readSettings(db, ['catalog_enabled', 'auto_prune', 'auto_compact']);
+  const now = options.now ?? new Date();
   const plan = planLaunch({
     policy: { id: policy.id, type: policy.type, catalogEnabled: policy.catalogEnabled, pruneEnabled: policy.pruneEnabled, hasRetention: hasRetention(policy) },
     repository: { id: repository.id, ready: repository.ready },
@@ -54,8 +58,14 @@ export async function launchPolicy(db: Db, policy: PolicyRow, launchType: Launch
     clients: enabled.map((cl) => ({ id: cl.id, hostname: cl.hostname, ready: cl.ready, markAsToUpdate: cl.markAsToUpdate })),
     settings: { catalogEnabled: s.catalog_enabled !== false, autoPrune: s.auto_prune !== false, autoCompact: s.auto_compact !== false },
     launchType,
-    now: options.now ?? new Date(),
+    now,
     ...(options.retry ? { attempt: options.retry.attempt, archiveName: options.retry.archiveName } : {}),
   });
+  // Names carry the minute of their launch: only backups of the last few minutes can clash.
+  const recent = await db
+    .select({ name: jobs.archiveName })
+    .from(jobs)
+    .where(and(eq(jobs.repositoryId, repository.id), eq(jobs.type, 'backup'), gt(jobs.created, new Date(now.getTime() - RECENT_NAMES_MS))));
+  deduplicateArchiveNames(plan, new Set(recent.flatMap((r) => (r.name ? [r.name] : []))));
   return insertPlannedJobs(db, plan, userId);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { archiveName, planLaunch, type PlanInput } from './plan';
+import { archiveName, deduplicateArchiveNames, planLaunch, type PlanInput, type PlannedJob } from './plan';
 
 const base: PlanInput = {
   policy: { id: 7, type: 'rootfs', catalogEnabled: true, pruneEnabled: true, hasRetention: true },
@@ -57,5 +57,33 @@ describe('planLaunch', () => {
   it('names a retry with a suffix and keeps unsafe characters out of archive names', () => {
     expect(archiveName('mysql', 'fe80::1', new Date('2026-01-02T03:04:00Z'), 2)).toBe('mysql-fe80__1-2026-01-02_03-04-r2');
     expect(archiveName('piped', 'a;b$(x)', new Date('2026-01-02T03:04:00Z'))).toBe('piped-a_b__x_-2026-01-02_03-04');
+  });
+});
+
+describe('deduplicateArchiveNames', () => {
+  const job = (type: PlannedJob['type'], archiveName: string | null, master: number | null = null): PlannedJob => ({
+    type,
+    policyId: 1,
+    clientId: 1,
+    repositoryId: 1,
+    relayId: 1,
+    status: 'pending',
+    launchType: 'manual',
+    attempt: 1,
+    archiveName,
+    dependsOn: [],
+    master,
+  });
+  it('suffixes a name already used in the repository, and its catalog follows', () => {
+    const plan = [job('backup', 'folders-h-2026-11-26_05-59'), job('catalog', 'folders-h-2026-11-26_05-59', 0), job('prune', null, 0)];
+    const taken = new Set(['folders-h-2026-11-26_05-59', 'folders-h-2026-11-26_05-59.2']);
+    deduplicateArchiveNames(plan, taken);
+    expect(plan.map((j) => j.archiveName)).toEqual(['folders-h-2026-11-26_05-59.3', 'folders-h-2026-11-26_05-59.3', null]);
+    expect(taken.has('folders-h-2026-11-26_05-59.3')).toBe(true);
+  });
+  it('tells apart two backups of one plan with the same name (one host on two ports) and leaves free names alone', () => {
+    const plan = [job('backup', 'a-2026'), job('backup', 'a-2026'), job('backup', 'b-2026')];
+    deduplicateArchiveNames(plan, new Set());
+    expect(plan.map((j) => j.archiveName)).toEqual(['a-2026', 'a-2026.2', 'b-2026']);
   });
 });

@@ -108,3 +108,22 @@ export function planLaunch(input: PlanInput): PlannedJob[] {
   }
   return jobs;
 }
+
+/**
+ * Archive names are unique in a repository: borg refuses to create one that exists. Two
+ * policies of the same type for the same host on one repository, launched in the same
+ * minute, (or two clients of one host on different ports) would get the same name, so
+ * the later one gets `.2`, `.3`, … (`taken`: the names already used in the repository,
+ * updated here). A backup's catalog job follows its backup's name.
+ */
+export function deduplicateArchiveNames(plan: PlannedJob[], taken: Set<string>): void {
+  plan.forEach((job, index) => {
+    if (job.type !== 'backup' || job.archiveName === null) return;
+    let name = job.archiveName;
+    for (let n = 2; taken.has(name); n++) name = `${job.archiveName}.${n}`;
+    taken.add(name);
+    if (name === job.archiveName) return;
+    job.archiveName = name;
+    for (const other of plan) if (other.master === index && other.archiveName !== null) other.archiveName = name;
+  });
+}
