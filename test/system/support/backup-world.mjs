@@ -12,17 +12,33 @@ import os from 'node:os';
 import path from 'node:path';
 import { startSshd } from '../../../relay/ssh/test-sshd.ts';
 import { firstAdmin, ROOT, startSystem } from './system.mjs';
+import { startProxy } from './tcp-proxy.mjs';
 
 export const FINISHED = ['successful', 'failed', 'error', 'canceled', 'lost'];
 
-export async function startBackupWorld({ port, relayEnv = {} }) {
+/**
+ * `proxy`: the relay reaches the Worker through a TCP proxy the test can cut (world.proxy).
+ * `sshdConfig`: extra sshd_config lines.
+ * `sessionEnv`: environment of every SSH session of the relay on the test host (e.g. a PATH
+ * with stand-in tools first, or PGHOST/PGPORT), set for the relay's key only. Not sshd's
+ * `SetEnv`: sshd uses only the first SetEnv line and test-sshd's own marker is that line, so a
+ * second one is ignored (checked: its variables never arrive). `environment="…"` options on the
+ * relay's authorized_keys line with `PermitUserEnvironment <those names>` do arrive, PATH
+ * included (set after sshd's default PATH; the login shell's rc files may still prepend to it).
+ */
+export async function startBackupWorld({ port, relayEnv = {}, proxy: withProxy = false, sshdConfig = [], sessionEnv = {} }) {
   const root = mkdtempSync(path.join(os.tmpdir(), 'borg-world-'));
   const configDir = path.join(root, 'relay-config');
   const borgBase = path.join(root, 'borg-base');
   const relayLog = path.join(root, 'relay.log');
   mkdirSync(borgBase);
-  const system = await startSystem({ port });
-  const sshd = await startSshd();
+  let system = await startSystem({ port });
+  const envNames = Object.keys(sessionEnv);
+  for (const [name, value] of Object.entries(sessionEnv)) {
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(name) || /["\\\n]/.test(value)) throw new Error(`sessionEnv: cannot put ${name}=${JSON.stringify(value)} in authorized_keys`);
+  }
+  const sshd = await startSshd({ extraConfig: [...sshdConfig, ...(envNames.length ? [`PermitUserEnvironment ${envNames.join(',')}`] : [])] });
+  const proxy = withProxy ? await startProxy(port) : null;
   const api = await firstAdmin(system.origin, system.setupToken);
 
   const relay = await api('POST', '/relays', { name: 'lan' });
@@ -31,14 +47,17 @@ export async function startBackupWorld({ port, relayEnv = {} }) {
   if (paired.status !== 0) throw new Error(`relay pair: ${paired.stderr}`);
   const publicKey = /^ssh-ed25519 \S+ \S+$/m.exec(paired.stdout)[0];
   // The relay's key is what an admin installs on every host.
-  appendFileSync(path.join(sshd.dir, 'authorized_keys'), `${publicKey}\n`);
+  const keyOptions = Object.entries(sessionEnv).map(([name, value]) => `environment="${name}=${value}"`).join(',');
+  appendFileSync(path.join(sshd.dir, 'authorized_keys'), `${keyOptions ? `${keyOptions} ` : ''}${publicKey}\n`);
 
   const env = { ...process.env, RELAY_CONFIG_DIR: configDir, BORG_BASE_DIR: borgBase, RELAY_ALLOW_PIPED: '1', RELAY_ALLOW_HOOKS: '1', ...relayEnv };
+  if (proxy) env.RELAY_URL = `http://localhost:${proxy.port}`;
   delete env.BORG_PASSPHRASE;
   let child = null;
   let exited = null;
-  const startRelay = () => {
-    child = spawn(process.execPath, ['--import', 'tsx', 'relay/cli.ts', 'run'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** Starts `relay run`; `extraEnv` overrides the world's relay environment for this run only. */
+  const startRelay = (extraEnv = {}) => {
+    child = spawn(process.execPath, ['--import', 'tsx', 'relay/cli.ts', 'run'], { cwd: ROOT, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     for (const s of [child.stdout, child.stderr]) s.on('data', (c) => appendFileSync(relayLog, c));
     exited = new Promise((resolve) => child.once('exit', resolve));
   };
@@ -52,8 +71,11 @@ export async function startBackupWorld({ port, relayEnv = {} }) {
 
   const world = {
     root,
-    system,
+    get system() {
+      return system;
+    },
     sshd,
+    proxy,
     api,
     relayId: relay.body.id,
     configDir,
@@ -99,8 +121,14 @@ export async function startBackupWorld({ port, relayEnv = {} }) {
     borg(args, passphrase, input) {
       return execFileSync('borg', args, { env: { ...process.env, BORG_BASE_DIR: path.join(root, 'checker-borg-base'), BORG_PASSPHRASE: passphrase }, input, maxBuffer: 256 * 1024 * 1024 });
     },
+    /** Stops the Worker and starts it again on the same port and state (D1, Durable Objects). */
+    async restartWorker() {
+      await system.stop({ keepState: true });
+      system = await startSystem({ port, stateDir: system.stateDir });
+    },
     async stop() {
       await stopRelay('SIGKILL');
+      await proxy?.close();
       await sshd.stop();
       await system.stop();
       rmSync(root, { recursive: true, force: true });
