@@ -13,6 +13,7 @@ import { openDb } from '../db/client';
 import { buildJobSpec } from '../jobs/spec';
 import { applyReport } from './report';
 import { backToPending, countActive, endJob, finishJob, markRunning, markStarting, pickStartable } from './jobs-d1';
+import { JobSubscribers, type SubscriberAttachment } from './subscribers';
 
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS job_lines (
@@ -57,19 +58,24 @@ export interface LineRange {
 
 export class TaskManager extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** Browsers watching jobs live (subscribers.ts). */
+  private readonly subscribers: JobSubscribers;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.subscribers = new JobSubscribers(ctx, env.DB);
     ctx.blockConcurrencyWhile(async () => {
       for (const statement of SCHEMA) this.sql.exec(statement);
     });
   }
 
-  /** `/connect` (from the Worker, already authenticated): the relay's WebSocket. */
+  /** From the Worker, already authenticated: `/connect` (the relay's WebSocket) or `/events` (a browser's). */
   override async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    if (url.pathname === '/events' && request.headers.get('Upgrade')?.toLowerCase() === 'websocket') return this.subscribers.accept(url);
     const relayId = Number(request.headers.get('X-Relay-Id'));
-    if (new URL(request.url).pathname !== '/connect' || request.headers.get('Upgrade')?.toLowerCase() !== 'websocket' || !Number.isInteger(relayId)) {
+    if (url.pathname !== '/connect' || request.headers.get('Upgrade')?.toLowerCase() !== 'websocket' || !Number.isInteger(relayId)) {
       return new Response('Not found', { status: 404 });
     }
     const origin = request.headers.get('X-Public-Origin');
@@ -92,7 +98,8 @@ export class TaskManager extends DurableObject<Env> {
   }
 
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
-    const att = ws.deserializeAttachment() as RelayAttachment | null;
+    const att = ws.deserializeAttachment() as RelayAttachment | SubscriberAttachment | null;
+    if (att?.role === 'subscriber') return this.subscribers.onMessage(ws, att, data);
     if (!att || att.role !== 'relay' || att.epoch !== this.currentEpoch()) return; // superseded socket
     const parsed = parseRelayMessage(data);
     if (!parsed.ok) {
@@ -132,7 +139,8 @@ export class TaskManager extends DurableObject<Env> {
         this.sql.exec("UPDATE leases SET state = 'leased', deadline = ? WHERE job_id = ?", leaseUntil, msg.jobId);
         await markRunning(this.env.DB, msg.jobId);
         this.send(ws, { type: 'lease', jobId: msg.jobId, attempt: msg.attempt, leaseUntil });
-        return this.armAlarm();
+        await this.armAlarm();
+        return this.subscribers.publishStatuses();
       }
       case 'reject': {
         if (!this.lease(msg.jobId, msg.attempt)) return;
@@ -173,10 +181,18 @@ export class TaskManager extends DurableObject<Env> {
     return true;
   }
 
-  /** Offers startable jobs to the connected relay, within the concurrency limit. */
+  /** Tells the browsers watching jobs of this relay about status changes made by the Worker. */
+  async jobsChanged(): Promise<void> {
+    await this.subscribers.publishStatuses();
+  }
+
+  /**
+   * Offers startable jobs to the connected relay, within the concurrency limit. Every
+   * path that changes job statuses ends here (or in accept), so watchers are told here.
+   */
   private async dispatch(): Promise<void> {
     const ws = this.relaySocket();
-    if (!ws) return;
+    if (!ws) return this.subscribers.publishStatuses();
     const att = ws.deserializeAttachment() as RelayAttachment;
     const limit = Number((await readSetting(openDb(this.env.DB), 'max_concurrent_jobs')) ?? 4);
     let room = limit - (await countActive(this.env.DB, att.relayId));
@@ -208,6 +224,7 @@ export class TaskManager extends DurableObject<Env> {
       room--;
     }
     await this.armAlarm();
+    await this.subscribers.publishStatuses();
   }
 
   /**
@@ -275,6 +292,7 @@ export class TaskManager extends DurableObject<Env> {
       this.appendLinesSync(jobId, lines);
       this.sql.exec('INSERT OR REPLACE INTO job_acks (job_id, attempt, acked) VALUES (?, ?, ?)', jobId, attempt, seq);
     });
+    this.subscribers.linesStored(jobId);
     return seq;
   }
 

@@ -15,6 +15,7 @@ import { busyClients, type JobRow } from '../../jobs/create';
 import { launchPolicy } from '../../jobs/launch';
 import { createPrepareJob } from './prepare';
 import { jobSchema, serializeJob } from './serialize';
+import { registerEvents } from './events';
 import { registerStdout } from './stdout';
 import { pokeRelays } from '../../taskmanager/poke';
 import { taskManagerFor } from '../../taskmanager/TaskManager';
@@ -216,6 +217,8 @@ export function jobRoutes() {
         .where(and(inList(jobs.id, dependents), inArray(jobs.status, ['new', 'pending', 'waiting'])));
     }
     await audit(c, 'cancel', 'job', job.id, { dependents });
+    // Browsers watching these jobs learn it from the TaskManager (after the response).
+    if (job.relayId !== null) c.executionCtx.waitUntil(taskManagerFor(c.env, job.relayId).jobsChanged().catch((e: unknown) => console.error(JSON.stringify({ level: 'error', msg: 'status publish failed', job: job.id, error: String((e as Error)?.message ?? e) }))));
     return c.json(serializeJob(updated), 200);
   });
 
@@ -230,5 +233,6 @@ export function jobRoutes() {
   });
 
   registerStdout(app);
+  registerEvents(app);
   return app;
 }

@@ -1,0 +1,204 @@
+/**
+ * Browsers watching a job live (`GET /api/v1/jobs/{id}/events`), inside the relay's
+ * TaskManager: the object that stores the lines, so a line reaches its watchers without
+ * another hop. Sockets are accepted with the hibernation API, tagged `subscriber` and
+ * `job:<id>`, and every bit of a watcher's state is in its attachment, so it survives
+ * hibernation.
+ *
+ * Flow control. A server-side WebSocket in workerd has no `bufferedAmount` (workerd
+ * issue #988): `send()` always succeeds and queues in memory however slowly the browser
+ * reads, so the object cannot see a slow reader by itself. Instead the browser
+ * acknowledges what it has read (`{type:'ack', line}`), and:
+ *  - at most WINDOW_MESSAGES `lines` messages (each ≤ 1000 lines, ~128 KiB of text) are
+ *    ever sent and unacknowledged, so what is queued for one browser stays bounded; the
+ *    rest waits in SQLite and is read from there as acks come back (a replay and a
+ *    catch-up are the same path);
+ *  - a browser that falls MAX_BEHIND_LINES further behind the job than it was when it
+ *    connected is closed with CLOSE_TOO_SLOW (4008) and reconnects with
+ *    `?after=<last line it received>`. A replay does not count: only lines stored after
+ *    it connected and not acknowledged do.
+ * On the relay's path this costs, per watcher of the job, a few comparisons and a
+ * bounded read and send of the new lines; nothing there awaits a browser.
+ */
+import { FINISHED_JOB_STATUSES, JOB_STATUSES, type JobStatus } from '../../shared/domain';
+import { CLOSE_TOO_SLOW, MAX_LINES_PER_MESSAGE, MAX_TEXT_PER_MESSAGE, parseSubscriberMessage, type JobEvent } from '../../shared/job-events';
+import type { OutputLine, OutputStream } from '../../shared/output';
+
+/** `lines` messages sent and not acknowledged, per watcher; past it the edge waits for an ack. */
+export const WINDOW_MESSAGES = 8;
+/** How much further behind than on connecting a watcher may fall before it is closed. */
+export const MAX_BEHIND_LINES = 5000;
+
+const SUBSCRIBER = 'subscriber';
+const jobTag = (jobId: number) => `job:${jobId}`;
+
+export interface SubscriberAttachment {
+  role: 'subscriber';
+  jobId: number;
+  /** Last line sent. */
+  sent: number;
+  /** Last line the browser acknowledged. */
+  acked: number;
+  /** Last line of each `lines` message sent and not acknowledged (at most WINDOW_MESSAGES). */
+  inflight: number[];
+  /** Lines stored beyond `after` when it connected: what its replay owes it, not lag. */
+  gap: number;
+  /** Status last told to it. */
+  status: JobStatus;
+}
+
+/** A `lines` message ready to send, shared by the watchers that are at the same line. */
+interface Chunk {
+  json: string;
+  last: number;
+}
+
+export class JobSubscribers {
+  private readonly sql: SqlStorage;
+
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly db: D1Database,
+  ) {
+    this.sql = ctx.storage.sql;
+  }
+
+  /**
+   * `/events?job=&after=&status=` from the Worker, which has authenticated the caller and
+   * loaded the job (its status is the one in hello; publishStatuses corrects it at once
+   * if it changed on the way).
+   */
+  async accept(url: URL): Promise<Response> {
+    const jobId = Number(url.searchParams.get('job'));
+    const after = Number(url.searchParams.get('after') ?? '0');
+    const status = url.searchParams.get('status') as JobStatus;
+    if (!Number.isSafeInteger(jobId) || jobId <= 0 || !Number.isSafeInteger(after) || after < 0 || !JOB_STATUSES.includes(status)) return new Response('Bad request', { status: 400 });
+    const pair = new WebSocketPair();
+    const [client, server] = [pair[0], pair[1]];
+    const last = this.lastLine(jobId);
+    this.ctx.acceptWebSocket(server, [SUBSCRIBER, jobTag(jobId)]);
+    const att: SubscriberAttachment = { role: 'subscriber', jobId, sent: after, acked: after, inflight: [], gap: Math.max(0, last - after), status };
+    // Messages sent before the 101 is returned are queued and delivered in order.
+    this.send(server, { type: 'hello', job: jobId, status, last_line: last });
+    this.pump(server, att, last);
+    await this.publishStatuses();
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** A browser's message: an ack moves its window; anything else is answered, never fatal. */
+  onMessage(ws: WebSocket, att: SubscriberAttachment, data: string | ArrayBuffer): void {
+    const parsed = parseSubscriberMessage(data);
+    if (!parsed.ok) return this.send(ws, { type: 'error', code: 'invalid_message', message: parsed.error });
+    const { line } = parsed.message;
+    if (line > att.sent) return this.send(ws, { type: 'error', code: 'invalid_ack', message: `Line ${line} has not been sent yet; the last line sent is ${att.sent}.` });
+    if (line <= att.acked) return; // a late or repeated ack
+    att.acked = line;
+    att.inflight = att.inflight.filter((l) => l > line);
+    this.pump(ws, att, this.lastLine(att.jobId));
+  }
+
+  /** Called right after lines of a job are stored: each watcher gets them, or is dropped. */
+  linesStored(jobId: number): void {
+    const sockets = this.ctx.getWebSockets(jobTag(jobId));
+    if (!sockets.length) return;
+    const last = this.lastLine(jobId);
+    const chunks = new Map<number, Chunk>();
+    for (const ws of sockets) {
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      const att = ws.deserializeAttachment() as SubscriberAttachment;
+      if (last - att.acked - att.gap > MAX_BEHIND_LINES) {
+        // The close reason is at most 123 bytes; this one is far below.
+        try {
+          ws.close(CLOSE_TOO_SLOW, `too slow: resume with ?after=${att.acked} or later`);
+        } catch {
+          /* closing already */
+        }
+        continue;
+      }
+      this.pump(ws, att, last, chunks);
+    }
+  }
+
+  /**
+   * Tells every watcher whose job's status changed (one D1 read for all of them). Called
+   * after anything that may change statuses; a failure is logged, never thrown into the
+   * relay's message handling.
+   */
+  async publishStatuses(): Promise<void> {
+    const watching = this.ctx.getWebSockets(SUBSCRIBER);
+    if (!watching.length) return;
+    try {
+      const ids = [...new Set(watching.map((ws) => (ws.deserializeAttachment() as SubscriberAttachment).jobId))];
+      const { results } = await this.db
+        .prepare('SELECT id, status, exit_code, explanation, finished FROM jobs WHERE id IN (SELECT value FROM json_each(?))')
+        .bind(JSON.stringify(ids))
+        .all<{ id: number; status: JobStatus; exit_code: number | null; explanation: string | null; finished: number | null }>();
+      const rows = new Map(results.map((r) => [r.id, r]));
+      // Sockets may have come or gone during the read.
+      for (const ws of this.ctx.getWebSockets(SUBSCRIBER)) {
+        if (ws.readyState !== WebSocket.OPEN) continue;
+        const att = ws.deserializeAttachment() as SubscriberAttachment;
+        const row = rows.get(att.jobId);
+        if (!row || row.status === att.status) continue;
+        // An ended job never runs again: a read that raced a newer hello must not undo it.
+        if (isFinished(att.status) && !isFinished(row.status)) continue;
+        att.status = row.status;
+        ws.serializeAttachment(att);
+        const finished = row.finished === null ? null : new Date(row.finished).toISOString();
+        this.send(ws, { type: 'status', status: row.status, exit_code: row.exit_code, explanation: row.explanation, finished, last_line: this.lastLine(att.jobId) });
+      }
+    } catch (e) {
+      console.error(JSON.stringify({ level: 'error', msg: 'job status publish failed', error: String((e as Error)?.message ?? e) }));
+    }
+  }
+
+  /** Sends what the watcher's window allows, from SQLite, and saves its state. */
+  private pump(ws: WebSocket, att: SubscriberAttachment, last: number, chunks = new Map<number, Chunk>()): void {
+    try {
+      while (att.inflight.length < WINDOW_MESSAGES && att.sent < last) {
+        const chunk = chunks.get(att.sent) ?? this.readChunk(att.jobId, att.sent);
+        if (!chunk) break;
+        chunks.set(att.sent, chunk);
+        ws.send(chunk.json);
+        att.sent = chunk.last;
+        att.inflight.push(chunk.last);
+      }
+      ws.serializeAttachment(att);
+    } catch {
+      /* the socket closed meanwhile; its close event cleans up */
+    }
+  }
+
+  /** The next `lines` message after a line: ≤ MAX_LINES_PER_MESSAGE lines, about MAX_TEXT_PER_MESSAGE of text. */
+  private readChunk(jobId: number, after: number): Chunk | null {
+    const lines: OutputLine[] = [];
+    let size = 0;
+    const rows = this.sql.exec<{ line_no: number; time: number; stream: string; text: string }>(
+      'SELECT line_no, time, stream, text FROM job_lines WHERE job_id = ? AND line_no > ? ORDER BY line_no LIMIT ?',
+      jobId,
+      after,
+      MAX_LINES_PER_MESSAGE,
+    );
+    for (const r of rows) {
+      if (lines.length && size + r.text.length > MAX_TEXT_PER_MESSAGE) break;
+      size += r.text.length;
+      lines.push({ line: r.line_no, time: new Date(r.time).toISOString(), stream: r.stream as OutputStream, text: r.text });
+    }
+    if (!lines.length) return null;
+    return { json: JSON.stringify({ type: 'lines', lines } satisfies JobEvent), last: lines[lines.length - 1]!.line };
+  }
+
+  private lastLine(jobId: number): number {
+    return this.sql.exec<{ n: number | null }>('SELECT max(line_no) AS n FROM job_lines WHERE job_id = ?', jobId).one().n ?? 0;
+  }
+
+  private send(ws: WebSocket, msg: JobEvent): void {
+    try {
+      ws.send(JSON.stringify(msg));
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+}
+
+const isFinished = (s: JobStatus) => (FINISHED_JOB_STATUSES as readonly string[]).includes(s);
