@@ -90,6 +90,8 @@ export const AUDIT_ACTIONS = [
   'cancel',
   'relaunch',
   'prepare',
+  'check',
+  'restore',
   'ready',
   'setup',
 ] as const;

@@ -8,6 +8,7 @@
  * Positional arguments (repository, archive, paths) always follow `--`, so a repository
  * path or file path starting with `-` is never read as an option.
  */
+import { archiveNameProblem } from '../../shared/archive-name';
 import type { RepositorySpec } from '../../shared/jobspec';
 import { ScriptError } from './remote-script';
 
@@ -30,14 +31,10 @@ export function checkLocation(location: string): string {
   return location;
 }
 
-/**
- * An archive name: borg refuses `/`; we also refuse control characters (the edge only makes
- * names of letters, digits, `.`, `_`, `-`; a newline would break borg's line outputs).
- */
+/** An archive name, by the rule the API also applies (shared/archive-name.ts). */
 export function checkArchiveName(name: string): string {
-  if (name.length === 0 || name.length > 255) throw new ScriptError('An archive name has 1 to 255 characters.');
-  if (name.includes('/')) throw new ScriptError(`The archive name ${JSON.stringify(name)} contains "/", which borg refuses.`);
-  if (CONTROL.test(name)) throw new ScriptError(`The archive name ${JSON.stringify(name)} contains a control character.`);
+  const problem = archiveNameProblem(name);
+  if (problem !== null) throw new ScriptError(problem);
   return name;
 }
 

@@ -73,7 +73,7 @@ describe('access matrix over every documented route', () => {
     expect(ops.length).toBeGreaterThan(50);
     for (const op of ops) expect(['public', 'self', 'viewer', 'operator', 'admin'], `${op.method} ${op.path}`).toContain(op.access);
     const names = ops.map((o) => `${o.method} ${o.path.replace('/api/v1', '')}`);
-    for (const must of ['POST /policies/{id}/launch', 'GET /policies/{id}/calendar', 'POST /jobs/{id}/cancel', 'POST /jobs/{id}/relaunch', 'GET /jobs/{id}/stdout', 'POST /clients/{id}/prepare', 'POST /repositories/{id}/prepare', 'GET /stats', 'GET /me', 'GET /ping', 'GET /config', 'POST /ready/{token}']) {
+    for (const must of ['POST /policies/{id}/launch', 'GET /policies/{id}/calendar', 'POST /jobs/{id}/cancel', 'POST /jobs/{id}/relaunch', 'GET /jobs/{id}/stdout', 'POST /clients/{id}/prepare', 'POST /repositories/{id}/prepare', 'POST /repositories/{id}/check', 'POST /restores', 'GET /stats', 'GET /me', 'GET /ping', 'GET /config', 'POST /ready/{token}']) {
       expect(names).toContain(must);
     }
     expect(ops.filter((o) => o.access === 'public').map((o) => `${o.method} ${o.path.replace('/api/v1', '')}`).sort()).toEqual(['GET /ping', 'GET /setup', 'POST /auth/login', 'POST /ready/{token}', 'POST /relays/pair', 'POST /setup']);

@@ -9,6 +9,7 @@ import { policyRoutes } from './policies';
 import { readyRoutes } from './ready';
 import { relayRoutes } from './relays';
 import { repositoryRoutes } from './repositories';
+import { restoreRoutes } from './restores';
 import { scheduleRoutes } from './schedules';
 import { settingRoutes } from './settings';
 import { statsRoutes } from './stats';
@@ -17,7 +18,7 @@ import { userRoutes } from './users';
 
 export function apiRoutes() {
   const api = createRouter();
-  for (const routes of [metaRoutes, authRoutes, userRoutes, tokenRoutes, relayRoutes, clientRoutes, repositoryRoutes, scheduleRoutes, policyRoutes, jobRoutes, settingRoutes, statsRoutes, auditRoutes, readyRoutes]) {
+  for (const routes of [metaRoutes, authRoutes, userRoutes, tokenRoutes, relayRoutes, clientRoutes, repositoryRoutes, scheduleRoutes, policyRoutes, jobRoutes, restoreRoutes, settingRoutes, statsRoutes, auditRoutes, readyRoutes]) {
     api.route('/', routes());
   }
   return api;

@@ -15,6 +15,7 @@ import { nameField, refId } from '../shared-fields';
 import { assertRelayExists, relaysById, type RelayRow } from '../relays/lookup';
 import { assertUniqueName } from '../unique-name';
 import { prepareRoute, registerPrepare, revokeReadinessTokens } from '../jobs/prepare';
+import { registerCheck } from './check';
 
 type RepositoryRow = typeof repositories.$inferSelect;
 const UNIQUE = { table: repositories, id: repositories.id, name: repositories.name, what: 'repository' };
@@ -206,5 +207,6 @@ export function repositoryRoutes() {
   });
 
   registerPrepare(app, prepareRoute('repository'));
+  registerCheck(app);
   return app;
 }
