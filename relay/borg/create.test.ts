@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { buildBackupScript, outcomeStatus, pullExitCode, SOURCE_WRAPPER, type BackupPlan, type BackupSpec } from './create';
+import { quote } from '../../shared/shell-quote';
+import { buildBackupScript, outcomeStatus, pullExitCode, sourceWrapper, type BackupPlan, type BackupSpec } from './create';
 import { CANCEL_FUNCTIONS, EXIT, ScriptError, secretLines } from './remote-script';
 import { ROOTFS_EXCLUDES } from './sources';
 import { PullModeUnsupportedError } from './tar';
@@ -123,10 +124,12 @@ describe('push scripts, exact text', () => {
     );
     assert.deepEqual(step.stdinSecrets, ['sealed:v1:PASSPHRASE', 'sealed:v1:MY']);
     assert.deepEqual(lines(step.script).slice(0, 4), ['IFS= read -r BORG_PASSPHRASE || exit 97', 'export BORG_PASSPHRASE', 'IFS= read -r MYSQL_PWD || exit 97', 'export MYSQL_PWD']);
-    const wrapper = `'${SOURCE_WRAPPER.replaceAll("'", "'\\''")}'`;
+    const dump = 'mysqldump --single-transaction --routines --events --user=bk --protocol=TCP --port=3307 --databases -- shop';
+    const wrapper = `'${sourceWrapper(dump.split(' ')).replaceAll("'", "'\\''")}'`;
+    assert.ok(sourceWrapper(dump.split(' ')).includes(`unset BORG_PASSPHRASE; ${dump}; `));
     assert.ok(
       lines(step.script).includes(
-        `borg create ${FLAGS} --content-from-command --stdin-name=shop.sql -- ${ARCHIVE} /bin/sh -c ${wrapper} borg-orchestrator-source mysqldump --single-transaction --routines --events --user=bk --protocol=TCP --port=3307 --databases -- shop </dev/null &`,
+        `borg create ${FLAGS} --content-from-command --stdin-name=shop.sql -- ${ARCHIVE} /bin/sh -c ${wrapper} borg-orchestrator-source mysqldump </dev/null &`,
       ),
     );
     assert.ok(!step.script.includes('--password') && !step.script.includes(' -p'), 'the password never goes on a command line');
@@ -134,9 +137,11 @@ describe('push scripts, exact text', () => {
 
   it('postgresql and piped', () => {
     const pg = push(buildBackupScript(backupSpec({ policyType: 'postgresql', options: { databases: ['app'] } }))).script;
-    assert.match(pg, / --stdin-name=app\.sql -- \S+ \/bin\/sh -c '.*' borg-orchestrator-source runuser -u postgres -- pg_dump --create -- app <\/dev\/null &\n/);
+    // runuser's argv is inside the wrapper's text: borg's argparse would drop its "--" (create.ts).
+    assert.match(pg, / --stdin-name=app\.sql -- \S+ \/bin\/sh -c 'unset BORG_PASSPHRASE; runuser -u postgres -- pg_dump --create -- app; .*' borg-orchestrator-source runuser <\/dev\/null &\n/);
     const piped = push(buildBackupScript(backupSpec({ policyType: 'piped', options: { command: "printf '%s' \"$(hostname)\"", stdin_name: 'host.txt' } }), { allowPipedCommands: true })).script;
-    assert.match(piped, / --stdin-name=host\.txt -- \S+ \/bin\/sh -c '.*' borg-orchestrator-source \/bin\/sh -c 'printf '\\''%s'\\'' "\$\(hostname\)"' <\/dev\/null &\n/);
+    const pipedArgv = ['/bin/sh', '-c', "printf '%s' \"$(hostname)\""];
+    assert.ok(piped.includes(` --stdin-name=host.txt -- ${ARCHIVE} /bin/sh -c ${quote(sourceWrapper(pipedArgv))} borg-orchestrator-source /bin/sh </dev/null &\n`), piped);
   });
 
   it('bandwidth limit and compression', () => {
@@ -351,10 +356,9 @@ describe('hostile values reach the programs literally and never run', () => {
       `${spec.repository.location}::${spec.archiveName}`,
       '/bin/sh',
       '-c',
-      SOURCE_WRAPPER,
+      sourceWrapper(['mysqldump', ...dump]),
       'borg-orchestrator-source',
       'mysqldump',
-      ...dump,
     ]);
     assert.deepEqual(h.argv('mysqldump.argv'), dump);
     assert.equal(readFileSync(path.join(h.state, 'mysqldump.env'), 'utf8'), `${MYSQL_PASSWORD}|UNSET`, 'MYSQL_PWD set, BORG_PASSPHRASE not');

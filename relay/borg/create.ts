@@ -16,8 +16,9 @@
  *
  * Dumps in push mode use `--content-from-command`: borg runs the dump itself and fails
  * (exit 2, no archive) when the dump exits non-zero, which a shell pipeline into `borg create -`
- * cannot do without pipefail. The dump runs under a constant wrapper that unsets
- * BORG_PASSPHRASE (borg passes its environment on) and reports the dump's own status.
+ * cannot do without pipefail. The dump runs inside a wrapper script (sourceWrapper: the dump's
+ * argv quoted into it, out of reach of borg's argument parser) that unsets BORG_PASSPHRASE
+ * (borg passes its environment on) and reports the dump's own status.
  *
  * Cancel (TERM to the process group, see CANCEL_FUNCTIONS): push scripts survive it, wait for
  * borg to stop, then run the post_hook with BORG_ORCH_EXIT=143. Pull steps `exec` their program.
@@ -88,11 +89,24 @@ export interface PullPlan {
 
 export type BackupPlan = PushPlan | PullPlan;
 
-/** Runs its arguments without the passphrase in the environment; logs a failure as JSON. */
-export const SOURCE_WRAPPER =
-  'unset BORG_PASSPHRASE; "$@"; orch_s=$?; if [ "$orch_s" -ne 0 ]; then ' +
-  `printf '{"type": "log_message", "time": %s, "levelname": "ERROR", "name": "borg-orchestrator", "msgid": "SourceFailed", "message": "%s exited with status %s"}\\n' "$(date +%s)" "$1" "$orch_s" >&2; ` +
-  'fi; exit "$orch_s"';
+/**
+ * The script borg runs (`/bin/sh -c <it> borg-orchestrator-source <program>`) for
+ * `--content-from-command`: runs `argv` without the passphrase in the environment and logs a
+ * failure as JSON naming the program ("$1": argv[0], a constant of sources.ts).
+ *
+ * `argv` is quoted into the script text, never passed to borg as separate arguments: borg
+ * 1.2 on Debian 12 (argparse of Python 3.11) drops the first `--` among the arguments after
+ * the archive, so `runuser -u postgres -- pg_dump --create -- db` reached runuser without its
+ * `--` and failed ("unrecognized option '--create'"). Inside one script string no argument
+ * is `--`, whichever Python borg runs on.
+ */
+export function sourceWrapper(argv: readonly string[]): string {
+  return (
+    `unset BORG_PASSPHRASE; ${commandLine(argv)}; orch_s=$?; if [ "$orch_s" -ne 0 ]; then ` +
+    `printf '{"type": "log_message", "time": %s, "levelname": "ERROR", "name": "borg-orchestrator", "msgid": "SourceFailed", "message": "%s exited with status %s"}\\n' "$(date +%s)" "$1" "$orch_s" >&2; ` +
+    'fi; exit "$orch_s"'
+  );
+}
 
 const SECRET_VARS = 'BORG_PASSPHRASE MYSQL_PWD';
 
@@ -146,7 +160,7 @@ function pushBody(spec: BackupSpec, source: Source): string[] {
       ];
     case 'stream':
       return runInBackground(
-        commandLine([...create, '--content-from-command', `--stdin-name=${source.fileName}`, '--', archive, '/bin/sh', '-c', SOURCE_WRAPPER, 'borg-orchestrator-source', ...source.argv]),
+        commandLine([...create, '--content-from-command', `--stdin-name=${source.fileName}`, '--', archive, '/bin/sh', '-c', sourceWrapper(source.argv), 'borg-orchestrator-source', source.argv[0]!]),
       );
     case 'proxmox':
       return proxmoxPushBody(source.vmids, [...create, '--read-special', '--', archive]);

@@ -279,6 +279,27 @@ describe('real borg 1.2', () => {
     noPwned();
   });
 
+  it('postgresql (push) through real borg: every "--" of the dump command reaches it (borg\'s argparse drops one it sees)', async () => {
+    const dir = path.join(root, 'pg-dashdash');
+    mkdirSync(dir);
+    const bin = stubBin(dir, {
+      // Stand-ins for runuser and pg_dump: print the argv each got, one per line.
+      runuser: 'printf "runuser:%s\\n" "$@"; shift 3; exec "$@"',
+      pg_dump: 'printf "pg_dump:%s\\n" "$@"',
+    });
+    const plan = buildBackupScript(spec({ policyType: 'postgresql', archiveName: 'pg-dashdash', options: { databases: ["app 'q' $(touch PWNED)"] } }));
+    if (plan.mode !== 'push') return assert.fail();
+    const r = await runScript(plan.backup.script, { env: { ...env, PATH: `${bin}:${env.PATH}` }, cwd: root, stdin: secretLines([PASS]), timeoutMs: 60_000 });
+    assert.equal(r.code, 0, errors(r.stderr).join('\n'));
+    const file = "app 'q' $(touch PWNED).sql";
+    assert.deepEqual(archivePaths('pg-dashdash'), [file]);
+    assert.equal(
+      borg(['extract', '--stdout', '--', `${repo.location}::pg-dashdash`, file]).toString(),
+      ['runuser:-u', 'runuser:postgres', 'runuser:--', 'runuser:pg_dump', 'runuser:--create', 'runuser:--', "runuser:app 'q' $(touch PWNED)", 'pg_dump:--create', 'pg_dump:--', "pg_dump:app 'q' $(touch PWNED)", ''].join('\n'),
+    );
+    noPwned();
+  });
+
   it('proxmox (push) with a stand-in vzdump: one FIFO per guest, in one archive; a failing guest gives 95', async () => {
     const dir = path.join(root, 'proxmox');
     mkdirSync(dir);
