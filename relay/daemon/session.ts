@@ -13,6 +13,18 @@ import { MAX_LINES_PER_FRAME, MAX_LINE_CHARS, parseEdgeMessage, PROTOCOL_VERSION
 import { backoffDelay } from './backoff';
 import type { FinishFrame, Spool } from './spool';
 
+/**
+ * Lines wait at most this long before they are sent (a frame also goes as soon as it holds
+ * MAX_LINES_PER_FRAME lines): the latency floor of a slow trickle of output.
+ */
+export const FLUSH_MS = 50;
+/**
+ * Frames sent and not yet acknowledged, per job, before its output is paused. The edge is the
+ * bottleneck (it stores each frame before acking), so a window only has to cover the round
+ * trip; a bigger one just queues lines in front of the edge and adds latency under a burst.
+ */
+export const WINDOW_FRAMES = 16;
+
 export interface OutputSink {
   line(stream: 'stdout' | 'stderr' | 'system', text: string): void;
   /** True while the window of unacknowledged frames is full: the runner should stop reading. */
@@ -79,7 +91,7 @@ export class RelaySession {
   start(): void {
     this.dial();
     this.timers.push(setInterval(() => this.heartbeat(), this.o.heartbeatMs ?? 15_000));
-    this.timers.push(setInterval(() => this.flushAll(), this.o.flushMs ?? 200));
+    this.timers.push(setInterval(() => this.flushAll(), this.o.flushMs ?? FLUSH_MS));
   }
 
   async stop(): Promise<void> {
@@ -202,7 +214,7 @@ export class RelaySession {
     this.o.spool.open(spec.jobId, spec.attempt);
     const r: Running = { spec, abort: new AbortController(), pending: [], inFlight: 0, waiters: [] };
     this.running.set(spec.jobId, r);
-    const window = this.o.windowFrames ?? 64;
+    const window = this.o.windowFrames ?? WINDOW_FRAMES;
     const sink: OutputSink = {
       line: (stream, text) => {
         r.pending.push({ stream, text: text.length > MAX_LINE_CHARS ? text.slice(0, MAX_LINE_CHARS) : text, time: Date.now() });

@@ -26,8 +26,13 @@ import type { OutputLine, OutputStream } from '../../shared/output';
 
 /** `lines` messages sent and not acknowledged, per watcher; past it the edge waits for an ack. */
 export const WINDOW_MESSAGES = 8;
-/** How much further behind than on connecting a watcher may fall before it is closed. */
-export const MAX_BEHIND_LINES = 5000;
+/**
+ * How much further behind than on connecting a watcher may fall before it is closed. Well
+ * above what the relay may have in flight (its window, 16 frames of ≤ 1000 lines): while the
+ * object works through a burst of relay frames, acks from perfectly healthy browsers wait in
+ * its queue, and that lag is not slowness.
+ */
+export const MAX_BEHIND_LINES = 50_000;
 
 const SUBSCRIBER = 'subscriber';
 const jobTag = (jobId: number) => `job:${jobId}`;
@@ -53,8 +58,18 @@ interface Chunk {
   last: number;
 }
 
+/**
+ * `lines` messages recently built, by (job, line after which they start). Watchers of a job
+ * move through the same chunk boundaries (each starts where the previous one ended), so with
+ * many watchers a message is read from SQLite and serialized once, not once per watcher.
+ * Lines never change once stored, so an entry is never stale (one built at the live tail is
+ * shorter, which is still right). Bounded: CHUNK_CACHE entries of ≤ ~128 KiB.
+ */
+const CHUNK_CACHE = 64;
+
 export class JobSubscribers {
   private readonly sql: SqlStorage;
+  private readonly chunkCache = new Map<string, Chunk>();
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -156,7 +171,7 @@ export class JobSubscribers {
   private pump(ws: WebSocket, att: SubscriberAttachment, last: number, chunks = new Map<number, Chunk>()): void {
     try {
       while (att.inflight.length < WINDOW_MESSAGES && att.sent < last) {
-        const chunk = chunks.get(att.sent) ?? this.readChunk(att.jobId, att.sent);
+        const chunk = chunks.get(att.sent) ?? this.cachedChunk(att.jobId, att.sent);
         if (!chunk) break;
         chunks.set(att.sent, chunk);
         ws.send(chunk.json);
@@ -167,6 +182,17 @@ export class JobSubscribers {
     } catch {
       /* the socket closed meanwhile; its close event cleans up */
     }
+  }
+
+  private cachedChunk(jobId: number, after: number): Chunk | null {
+    const key = `${jobId}:${after}`;
+    const hit = this.chunkCache.get(key);
+    if (hit) return hit;
+    const chunk = this.readChunk(jobId, after);
+    if (!chunk) return null;
+    if (this.chunkCache.size >= CHUNK_CACHE) this.chunkCache.delete(this.chunkCache.keys().next().value!);
+    this.chunkCache.set(key, chunk);
+    return chunk;
   }
 
   /** The next `lines` message after a line: ≤ MAX_LINES_PER_MESSAGE lines, about MAX_TEXT_PER_MESSAGE of text. */
