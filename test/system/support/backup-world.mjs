@@ -26,19 +26,34 @@ export const FINISHED = ['successful', 'failed', 'error', 'canceled', 'lost'];
  * relay's authorized_keys line with `PermitUserEnvironment <those names>` do arrive, PATH
  * included (set after sshd's default PATH; the login shell's rc files may still prepend to it).
  */
-export async function startBackupWorld({ port, relayEnv = {}, proxy: withProxy = false, sshdConfig = [], sessionEnv = {} }) {
+export async function startBackupWorld(options) {
+  // If starting fails half-way, stop what was started: a test must not leave a Worker behind.
+  const cleanups = [];
+  try {
+    return await assembleWorld(options, cleanups);
+  } catch (e) {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function assembleWorld({ port, relayEnv = {}, proxy: withProxy = false, sshdConfig = [], sessionEnv = {} }, cleanups) {
   const root = mkdtempSync(path.join(os.tmpdir(), 'borg-world-'));
   const configDir = path.join(root, 'relay-config');
   const borgBase = path.join(root, 'borg-base');
   const relayLog = path.join(root, 'relay.log');
   mkdirSync(borgBase);
+  cleanups.push(async () => rmSync(root, { recursive: true, force: true }));
   let system = await startSystem({ port });
+  cleanups.push(() => system.stop());
   const envNames = Object.keys(sessionEnv);
   for (const [name, value] of Object.entries(sessionEnv)) {
     if (!/^[A-Z_][A-Z0-9_]*$/.test(name) || /["\\\n]/.test(value)) throw new Error(`sessionEnv: cannot put ${name}=${JSON.stringify(value)} in authorized_keys`);
   }
   const sshd = await startSshd({ extraConfig: [...sshdConfig, ...(envNames.length ? [`PermitUserEnvironment ${envNames.join(',')}`] : [])] });
+  cleanups.push(() => sshd.stop());
   const proxy = withProxy ? await startProxy(port) : null;
+  if (proxy) cleanups.push(() => proxy.close());
   const api = await firstAdmin(system.origin, system.setupToken);
 
   const relay = await api('POST', '/relays', { name: 'lan' });
@@ -67,6 +82,7 @@ export async function startBackupWorld({ port, relayEnv = {}, proxy: withProxy =
     await exited;
   };
   startRelay();
+  cleanups.push(() => stopRelay('SIGKILL'));
   await waitFor(async () => (await api('GET', `/relays/${relay.body.id}`)).body?.connected === true, 30_000, 'the relay to connect');
 
   const world = {
