@@ -19,7 +19,7 @@ const ENV_LINES = [
   'BORG_RELOCATED_REPO_ACCESS_IS_OK=no',
   'BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=no',
   'BORG_DISPLAY_PASSPHRASE=no',
-  "BORG_RSH='ssh -o BatchMode=yes'",
+  'BORG_RSH="${BORG_RSH:-ssh} -o BatchMode=yes"',
   'export BORG_RELOCATED_REPO_ACCESS_IS_OK BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK BORG_DISPLAY_PASSPHRASE BORG_RSH',
 ];
 const ORCH_LOG = `orch_log() { printf '{"type": "log_message", "time": %s, "levelname": "%s", "name": "borg-orchestrator", "msgid": "%s", "message": "%s"}\\n' "$(date +%s)" "$1" "$2" "$3" >&2; }`;
@@ -147,6 +147,28 @@ describe('push scripts, exact text', () => {
   it('bandwidth limit and compression', () => {
     const s = push(buildBackupScript(backupSpec({ compression: 'auto,zstd,7', client: { ...backupSpec().client, bandwidthLimitKiB: 2048 } }))).script;
     assert.ok(s.includes('borg create --log-json --json --progress --compression=auto,zstd,7 --upload-ratelimit=2048 -- '));
+  });
+});
+
+describe('push through the tunnel of a behind-firewall client', () => {
+  it('keeps the host key name of the repository and accepts the per-job location', () => {
+    const plan = buildBackupScript(backupSpec({ repository: repositorySpec({ location: 'ssh://backup@127.0.0.1:40123/srv/borg/main' }) }), { tunnel: { hostKeyAlias: '[nas.example]:2222' } });
+    assert.equal(plan.mode, 'push');
+    const lines = plan.mode === 'push' ? plan.backup.script.split('\n') : [];
+    const at = lines.indexOf("orch_alias='[nas.example]:2222'");
+    assert.ok(at > lines.indexOf('BORG_RSH="${BORG_RSH:-ssh} -o BatchMode=yes"'), 'after the common environment');
+    assert.deepEqual(lines.slice(at, at + 4), [
+      "orch_alias='[nas.example]:2222'",
+      'BORG_RSH="${BORG_RSH:-ssh} -o HostKeyAlias=$orch_alias"',
+      'BORG_RELOCATED_REPO_ACCESS_IS_OK=yes',
+      'export BORG_RSH BORG_RELOCATED_REPO_ACCESS_IS_OK',
+    ]);
+    assert.ok(plan.mode === 'push' && plan.backup.script.includes(' -- ssh://backup@127.0.0.1:40123/srv/borg/main::'));
+  });
+  it('refuses an alias a shell or shlex would split or expand', () => {
+    for (const alias of ['nas example', 'nas;id', '$(id)', 'a"b', "a'b", '`id`', 'nas\nx']) {
+      assert.throws(() => buildBackupScript(backupSpec(), { tunnel: { hostKeyAlias: alias } }), ScriptError, alias);
+    }
   });
 });
 

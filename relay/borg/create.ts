@@ -58,6 +58,27 @@ export interface BuildOptions {
   allowPipedCommands?: boolean;
   /** The relay's operator allows pre/post hooks (free-form commands). Default false. */
   allowHooks?: boolean;
+  /**
+   * Push mode through the relay's reverse tunnel (a behind-firewall client, relay/daemon/tunnel.ts):
+   * the spec's repository location is already the tunnel's; the client's ssh checks the host
+   * key under this name, and borg accepts the per-job location.
+   */
+  tunnel?: { hostKeyAlias: string };
+}
+
+/** A host name, an IP address, or `[host]:port`: nothing a shell or shlex would split or expand. */
+const HOST_KEY_ALIAS = /^\[?[A-Za-z0-9.:_-]+\]?(?::\d{1,5})?$/;
+
+/** Environment lines of a push script that goes through the tunnel. */
+function tunnelEnvironment(tunnel: { hostKeyAlias: string }): string[] {
+  if (!HOST_KEY_ALIAS.test(tunnel.hostKeyAlias)) throw new ScriptError(`Not a host name for HostKeyAlias: ${JSON.stringify(tunnel.hostKeyAlias)}.`);
+  return [
+    `orch_alias=${commandLine([tunnel.hostKeyAlias])}`,
+    // Whatever ssh command the client's borg would use, plus the alias (borg splits BORG_RSH with shlex).
+    'BORG_RSH="${BORG_RSH:-ssh} -o HostKeyAlias=$orch_alias"',
+    'BORG_RELOCATED_REPO_ACCESS_IS_OK=yes',
+    'export BORG_RSH BORG_RELOCATED_REPO_ACCESS_IS_OK',
+  ];
 }
 
 export interface Step extends RemoteScript {
@@ -169,10 +190,10 @@ function pushBody(spec: BackupSpec, source: Source): string[] {
   }
 }
 
-function pushPlan(spec: BackupSpec, source: Source): PushPlan {
+function pushPlan(spec: BackupSpec, source: Source, tunnel: BuildOptions['tunnel']): PushPlan {
   const secrets: StdinSecret[] = [...passphraseSecret(spec.repository), ...(source.kind === 'stream' ? source.secrets : [])];
   const body = pushBody(spec, source);
-  const lines = [...header(spec, 'push mode, on the client'), ...borgEnvironment(spec.repository.encryption), ORCH_LOG_FUNCTION, ...CANCEL_FUNCTIONS, 'orch_rc=0', 'cd / || exit 2'];
+  const lines = [...header(spec, 'push mode, on the client'), ...borgEnvironment(spec.repository.encryption), ...(tunnel ? tunnelEnvironment(tunnel) : []), ORCH_LOG_FUNCTION, ...CANCEL_FUNCTIONS, 'orch_rc=0', 'cd / || exit 2'];
   if (spec.preHook !== null) {
     lines.push(
       `( unset ${SECRET_VARS}; ${hookEnv(spec, [])}; ${commandLine(['exec', '/bin/sh', '-c', spec.preHook])} ) </dev/null >&2`,
@@ -297,5 +318,5 @@ export function buildBackupScript(spec: BackupSpec, options: BuildOptions = {}):
     throw new ScriptError("This policy has hooks, and this relay's configuration does not allow hooks; its operator can allow them.");
   }
   const source = resolveSource(spec, options.allowPipedCommands === true);
-  return spec.modePull ? pullPlan(spec, source) : pushPlan(spec, source);
+  return spec.modePull ? pullPlan(spec, source) : pushPlan(spec, source, options.tunnel);
 }

@@ -102,7 +102,7 @@ describe('script assembly', () => {
       'BORG_RELOCATED_REPO_ACCESS_IS_OK=no',
       'BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=no',
       'BORG_DISPLAY_PASSPHRASE=no',
-      "BORG_RSH='ssh -o BatchMode=yes'",
+      'BORG_RSH="${BORG_RSH:-ssh} -o BatchMode=yes"',
       'export BORG_RELOCATED_REPO_ACCESS_IS_OK BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK BORG_DISPLAY_PASSPHRASE BORG_RSH',
     ]);
     assert.equal(borgEnvironment('none')[1], 'BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes');

@@ -97,15 +97,22 @@ export function secretPrelude(names: readonly SecretEnv[]): string[] {
  * from a new host is accepted (borg would otherwise ask, read EOF, and abort); for an
  * encrypted one the answer stays no.
  */
+export const RSH_BATCH_MODE = 'BORG_RSH="${BORG_RSH:-ssh} -o BatchMode=yes"';
+
 export function borgEnvironment(encryption: EncryptionMode): string[] {
   const vars: [string, string][] = [
     ['BORG_RELOCATED_REPO_ACCESS_IS_OK', 'no'],
     ['BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK', encryption === 'none' ? 'yes' : 'no'],
     ['BORG_DISPLAY_PASSPHRASE', 'no'],
-    // ssh to an ssh:// repository must fail rather than ask for a password or a host key.
-    ['BORG_RSH', 'ssh -o BatchMode=yes'],
   ];
-  return [...vars.map(([n, v]) => assignment(n, v)), commandLine(['export', ...vars.map(([n]) => n)])];
+  return [
+    ...vars.map(([n, v]) => assignment(n, v)),
+    // ssh to an ssh:// repository must fail rather than ask for a password or a host key. The
+    // host's own BORG_RSH (its key, its known_hosts; on the relay: the relay's key) is kept:
+    // the option is appended, and a BatchMode its admin set explicitly comes first and wins.
+    RSH_BATCH_MODE,
+    commandLine(['export', ...vars.map(([n]) => n), 'BORG_RSH']),
+  ];
 }
 
 /**

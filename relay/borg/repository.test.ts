@@ -20,7 +20,7 @@ import { repositorySpec, unquotedText } from './test-helpers';
 
 const PRELUDE = 'IFS= read -r BORG_PASSPHRASE || exit 97\nexport BORG_PASSPHRASE\n';
 const ENV =
-  "BORG_RELOCATED_REPO_ACCESS_IS_OK=no\nBORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=no\nBORG_DISPLAY_PASSPHRASE=no\nBORG_RSH='ssh -o BatchMode=yes'\n" +
+  'BORG_RELOCATED_REPO_ACCESS_IS_OK=no\nBORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=no\nBORG_DISPLAY_PASSPHRASE=no\nBORG_RSH="${BORG_RSH:-ssh} -o BatchMode=yes"\n' +
   'export BORG_RELOCATED_REPO_ACCESS_IS_OK BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK BORG_DISPLAY_PASSPHRASE BORG_RSH\n';
 const repo = repositorySpec();
 const NONE_RETENTION = { within: null, hourly: null, daily: null, weekly: null, monthly: null, yearly: null };

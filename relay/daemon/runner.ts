@@ -18,6 +18,7 @@ import { buildScript, ScriptError } from '../borg/remote-script';
 import { meetsMinimumVersion, parseBorgVersion } from '../borg/repository';
 import { connectSsh, type SshConnection } from '../ssh/connect';
 import { runStep, type StepContext, type StepResult } from './steps';
+import { openTunnel } from './tunnel';
 import type { JobOutcome, JobRunner, OutputSink } from './session';
 
 export interface RunnerConfig {
@@ -156,10 +157,26 @@ export class BorgJobRunner implements JobRunner {
     const plan = planJob(spec, this.planOptions()) as { kind: 'backup'; plan: BackupPlan };
     ctx.out.line('system', `Backup ${spec.archiveName} (${spec.policyType}, ${plan.plan.mode} mode).`);
     if (plan.plan.mode === 'push') {
+      if (spec.client.behindFirewall) return this.pushThroughTunnel(spec, ctx);
       const step = await runStep(plan.plan.backup, ctx, { stdout: 'collect' });
       return this.backupOutcome(step.exitCode, step, ctx);
     }
     return this.pull(plan.plan, ctx);
+  }
+
+  /** Push mode for a client that cannot reach the repository: through the relay's reverse tunnel. */
+  private async pushThroughTunnel(spec: Spec<'backup'>, ctx: StepContext): Promise<JobOutcome> {
+    const tunnel = await openTunnel(await ctx.client(), spec.repository.location);
+    try {
+      ctx.out.line('system', `The client is behind a firewall: it reaches the repository through a tunnel held by the relay (${tunnel.location}).`);
+      const tunneled = { ...spec, repository: { ...spec.repository, location: tunnel.location } };
+      const plan = planJob(tunneled, { ...this.planOptions(), tunnel: { hostKeyAlias: tunnel.hostKeyAlias } }) as { kind: 'backup'; plan: Extract<BackupPlan, { mode: 'push' }> };
+      const step = await runStep(plan.plan.backup, ctx, { stdout: 'collect' });
+      ctx.out.line('system', `Tunnel closed after ${tunnel.connections} forwarded connection(s).`);
+      return this.backupOutcome(step.exitCode, step, ctx);
+    } finally {
+      await tunnel.close();
+    }
   }
 
   /**
