@@ -312,6 +312,12 @@ export class BorgJobRunner implements JobRunner {
     if (spec.kind === 'catalog' && step.exitCode === 0) ctx.out.line('system', `The archive lists ${step.stdoutLines} entries.`);
     const exit = classifyExit(step.exitCode, step.signal);
     if (exit.kind === 'ok') return ok();
+    if (spec.kind === 'check' && exit.kind === 'warning') {
+      // borg 1.2 check exits 1 ("warning") exactly when it found damage (archiver.do_check): a failed check.
+      const errors = step.stderr.errors();
+      const shown = errors.length > 3 ? [...errors.slice(0, 2), '…', errors.at(-1)!] : errors;
+      return failed(`borg check found problems in the repository (exit 1)${shown.length ? `: ${shown.join(' ')}` : '.'}`, 1);
+    }
     if (exit.kind === 'warning') return { status: 'successful', exitCode: 1, explanation: `borg ${spec.kind} finished with warnings.`, result: null };
     return failed(why(step, `borg ${spec.kind}`), step.exitCode);
   }
