@@ -84,7 +84,10 @@ describe('dispatch', () => {
     relay.send({ type: 'log', jobId: backup.id, attempt: 1, seq: 1, lines: [{ stream: 'stderr', text: 'Creating archive', time: Date.now() }] });
     expect((await relay.take('ack')).seq).toBe(1);
     // finish before all lines are stored is answered with the ack, not recorded.
-    const result = { archive: { name: backup.archive_name, stats: { original_size: 1000, compressed_size: 600, deduplicated_size: 100, nfiles: 12 } } };
+    const result = {
+      archive: { name: backup.archive_name, stats: { original_size: 1000, compressed_size: 600, deduplicated_size: 100, nfiles: 12 } },
+      cache: { stats: { total_size: 5000, total_csize: 3000, unique_csize: 700 } },
+    };
     relay.send({ type: 'finish', jobId: backup.id, attempt: 1, lastSeq: 2, status: 'successful', exitCode: 0, explanation: null, result });
     expect((await relay.take('ack')).seq).toBe(1);
     relay.send({ type: 'log', jobId: backup.id, attempt: 1, seq: 2, lines: [{ stream: 'stdout', text: 'done', time: Date.now() }] });
@@ -92,6 +95,8 @@ describe('dispatch', () => {
     relay.send({ type: 'finish', jobId: backup.id, attempt: 1, lastSeq: 2, status: 'successful', exitCode: 0, explanation: null, result });
     await relay.take('finish_ack');
     expect(await job(w, backup.id)).toMatchObject({ status: 'successful', exit_code: 0, original_size: 1000, deduplicated_size: 100, file_count: 12 });
+    // The repository's totals come from the same document.
+    expect((await get(`/repositories/${w.repositoryId}`, w.admin)).body).toMatchObject({ original_size: 5000, compressed_size: 3000, deduplicated_size: 700 });
     expect((await get(`/jobs/${backup.id}/stdout`, w.admin)).text).toBe('Creating archive\ndone\n');
 
     // The catalog of that backup became pending and is offered next.

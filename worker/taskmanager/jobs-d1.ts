@@ -71,8 +71,27 @@ export async function finishJob(db: D1Database, msg: Finish): Promise<boolean> {
       )
       .bind(msg.jobId, msg.status, msg.exitCode, msg.explanation, msg.result ? JSON.stringify(msg.result) : null, now, stats.original, stats.compressed, stats.deduplicated, stats.files, msg.attempt),
     ...(msg.status === 'successful' ? promoteDependents(db, msg.jobId, now) : failDependents(db, msg.jobId, now)),
+    ...repositorySizes(db, msg, now),
   ]);
   return (update?.meta.changes ?? 0) === 1;
+}
+
+/**
+ * borg create's `--json` carries the repository's totals (`cache.stats`): a backup keeps the
+ * repository's sizes current without a separate `borg info` job.
+ */
+function repositorySizes(db: D1Database, msg: Finish, now: number) {
+  const stats = ((msg.result?.cache as Record<string, unknown> | undefined)?.stats ?? null) as Record<string, unknown> | null;
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.round(v) : null);
+  if (msg.status !== 'successful' || !stats || num(stats.total_size) === null) return [];
+  return [
+    db
+      .prepare(
+        `UPDATE repositories SET original_size = ?2, compressed_size = ?3, deduplicated_size = ?4, modified = ?5
+          WHERE id = (SELECT repository_id FROM jobs WHERE id = ?1 AND type = 'backup')`,
+      )
+      .bind(msg.jobId, num(stats.total_size), num(stats.total_csize), num(stats.unique_csize), now),
+  ];
 }
 
 /** Waiting jobs whose every dependency succeeded become pending. */
