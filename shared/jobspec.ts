@@ -10,7 +10,23 @@
  * the repository host; `prepare_client` and `restore` on the client.
  */
 import { z } from 'zod';
+import { archiveNameProblem } from './archive-name';
+import { COMPRESSION_HINT, COMPRESSION_RE, KEEP_WITHIN_HINT, KEEP_WITHIN_RE, locationProblem } from './borg-values';
 import { ENCRYPTION_MODES, POLICY_TYPES } from './domain';
+import { policyOptionSchemas } from './policy-options';
+
+/** Checked where the spec is built (the edge) and where it is read (the relay): the same rules as the API's. */
+const location = z
+  .string()
+  .max(1024)
+  .superRefine((v, ctx) => {
+    const problem = locationProblem(v);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+  });
+const archiveName = z.string().superRefine((v, ctx) => {
+  const problem = archiveNameProblem(v);
+  if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 export const JOB_SPEC_VERSION = 1;
 
@@ -30,7 +46,7 @@ export type SshTarget = z.infer<typeof sshTargetSchema>;
 export const repositorySpecSchema = z.object({
   repositoryId: id,
   /** As configured: `user@host:/path`, `ssh://user@host:port/path` or a path on the relay host. */
-  location: z.string().min(1).max(1024),
+  location,
   encryption: z.enum(ENCRYPTION_MODES),
   /** Sealed to this relay's key (shared/sealed.ts); null for encryption `none`. */
   passphraseSealed: z.string().nullable(),
@@ -40,7 +56,7 @@ export const repositorySpecSchema = z.object({
 export type RepositorySpec = z.infer<typeof repositorySpecSchema>;
 
 export const retentionSchema = z.object({
-  within: z.string().nullable(),
+  within: z.string().regex(KEEP_WITHIN_RE, KEEP_WITHIN_HINT).nullable(),
   hourly: z.number().int().min(0).nullable(),
   daily: z.number().int().min(0).nullable(),
   weekly: z.number().int().min(0).nullable(),
@@ -66,16 +82,22 @@ export const jobSpecSchema = z.discriminatedUnion('kind', [
       behindFirewall: z.boolean(),
     }),
     repository: repositorySpecSchema,
-    archiveName: z.string().min(1).max(255),
+    archiveName,
     policyType: z.enum(POLICY_TYPES),
     /** Options of the type, validated with shared/policy-options.ts, without secrets. */
     options: z.record(z.string(), z.unknown()),
     /** Sealed secrets of the options (database passwords), keyed by option path. */
     sealedSecrets: z.record(z.string(), z.string()),
-    compression: z.string(),
+    compression: z.string().regex(COMPRESSION_RE, COMPRESSION_HINT),
     preHook: z.string().nullable(),
     postHook: z.string().nullable(),
     modePull: z.boolean(),
+  }).superRefine((spec, ctx) => {
+    // The options of the policy's own type, by the API's schema (secrets are in sealedSecrets).
+    const parsed = policyOptionSchemas[spec.policyType].safeParse(spec.options);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: ['options', ...issue.path.map(String)], message: issue.message });
+    }
   }),
   z.object({
     ...common,
@@ -87,7 +109,7 @@ export const jobSpecSchema = z.discriminatedUnion('kind', [
     readinessUrl: z.string(),
   }),
   z.object({ ...common, kind: z.literal('prepare_repository'), repository: repositorySpecSchema, readinessUrl: z.string() }),
-  z.object({ ...common, kind: z.literal('catalog'), repository: repositorySpecSchema, archiveName: z.string() }),
+  z.object({ ...common, kind: z.literal('catalog'), repository: repositorySpecSchema, archiveName }),
   z.object({
     ...common,
     kind: z.literal('prune'),
@@ -102,7 +124,7 @@ export const jobSpecSchema = z.discriminatedUnion('kind', [
     ...common,
     kind: z.literal('restore'),
     repository: repositorySpecSchema,
-    archiveName: z.string(),
+    archiveName,
     paths: z.array(z.string()).max(1000),
     target: sshTargetSchema,
     destination: z.string(),

@@ -9,25 +9,14 @@
  * path or file path starting with `-` is never read as an option.
  */
 import { archiveNameProblem } from '../../shared/archive-name';
+import { COMPRESSION_RE, locationProblem } from '../../shared/borg-values';
 import type { RepositorySpec } from '../../shared/jobspec';
 import { ScriptError } from './remote-script';
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
-/**
- * A repository location as borg will parse it. Quotes, `$()`, unicode and a leading `-` are
- * fine (borg 1.2 takes them literally; they are quoted in the script). Refused: `::`, which
- * borg reads as the start of an archive name; control characters: borg 1.2 keeps the location
- * in a one-line file of its security directory, so with a newline every later access reads as
- * "the repository was moved" and is refused (seen with 1.2.4); and NUL, which no argv carries.
- */
+/** A repository location as borg will parse it (the rule: shared/borg-values.ts). */
 export function checkLocation(location: string): string {
-  if (location.length === 0) throw new ScriptError('The repository location is empty.');
-  if (CONTROL.test(location)) {
-    throw new ScriptError(`The repository location ${JSON.stringify(location)} contains a control character; borg 1.2 cannot reopen such a repository.`);
-  }
-  if (location.includes('::')) throw new ScriptError(`The repository location ${JSON.stringify(location)} contains "::", which borg reads as an archive name.`);
+  const problem = locationProblem(location);
+  if (problem !== null) throw new ScriptError(problem);
   return location;
 }
 
@@ -48,11 +37,8 @@ export function archiveArg(repository: Pick<RepositorySpec, 'location'>, archive
   return `${checkLocation(repository.location)}::${checkArchiveName(archiveName)}`;
 }
 
-/** borg 1.2 compression specs: none, lz4, zstd[,1-22], zlib[,0-9], lzma[,0-9], optionally `auto,` or `obfuscate,N,` first. */
-const COMPRESSION = /^(obfuscate,\d{1,3},)?(auto,)?(none|lz4|zstd(,([1-9]|1\d|2[0-2]))?|zlib(,\d)?|lzma(,\d)?)$/;
-
 export function compressionFlag(spec: string): string {
-  if (!COMPRESSION.test(spec)) throw new ScriptError(`Not a borg compression spec: ${JSON.stringify(spec)}.`);
+  if (!COMPRESSION_RE.test(spec)) throw new ScriptError(`Not a borg compression spec: ${JSON.stringify(spec)}.`);
   return `--compression=${spec}`;
 }
 

@@ -13,6 +13,7 @@
  * existing empty one), PassphraseWrong, NoPassphraseFailure, Repository.AlreadyExists (init).
  */
 import type { JobSpec, RepositorySpec, Retention } from '../../shared/jobspec';
+import { KEEP_WITHIN_RE } from '../../shared/borg-values';
 import { commandLine } from '../../shared/shell-quote';
 import { archiveArg, checkArchiveName, repositoryArg } from './args';
 import { borgEnvironment, buildScript, passphraseSecret, ScriptError, type RemoteScript } from './remote-script';
@@ -56,14 +57,12 @@ export function buildCatalogScript(spec: Spec<'catalog'>): RemoteScript {
   return buildListScript(spec.repository, spec.archiveName);
 }
 
-/** borg 1.2 --keep-within intervals: a number and H, d, w, m or y. */
-const WITHIN = /^[1-9]\d{0,5}[Hdwmy]$/;
 
 /** The --keep-* flags of the retention values that are set (0 counts as unset, as at the edge). */
 export function retentionFlags(retention: Retention): string[] {
   const flags: string[] = [];
   if (retention.within !== null) {
-    if (!WITHIN.test(retention.within)) throw new ScriptError(`Not a borg --keep-within interval: ${JSON.stringify(retention.within)} (like 7d; units H, d, w, m, y).`);
+    if (!KEEP_WITHIN_RE.test(retention.within)) throw new ScriptError(`Not a borg --keep-within interval: ${JSON.stringify(retention.within)} (like 7d; units H, d, w, m, y).`);
     flags.push(`--keep-within=${retention.within}`);
   }
   for (const unit of ['hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const) {

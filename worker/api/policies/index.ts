@@ -3,6 +3,7 @@ import { inList } from '../../db/in-list';
 import { z } from '@hono/zod-openapi';
 import { eq, inArray } from 'drizzle-orm';
 import { nextRun } from '../../../shared/cron';
+import { COMPRESSION_HINT, COMPRESSION_RE, KEEP_WITHIN_HINT, KEEP_WITHIN_RE } from '../../../shared/borg-values';
 import { POLICY_TYPES, type PolicyType } from '../../../shared/domain';
 import { audit } from '../../audit';
 import { clients, jobs, policies, policyClients, relays, repositories, schedules } from '../../db/schema';
@@ -53,7 +54,6 @@ export const policySchema = z
 const keep = z.number().int('Must be a whole number.').min(0, 'Must be 0 or more.').max(100_000, 'At most 100000.').nullable();
 // eslint-disable-next-line no-control-regex
 const hook = z.string().max(4096, 'At most 4096 characters.').refine((s) => !s.includes('\u0000'), 'Must not contain NUL.').nullable();
-const COMPRESSION_RE = /^(?:auto,)?(?:none|lz4|zstd(?:,(?:[1-9]|1\d|2[0-2]))?|zlib(?:,\d)?|lzma(?:,\d)?)$/;
 
 const fields = {
   name: nameField,
@@ -62,7 +62,7 @@ const fields = {
   repository: refId('repository'),
   clients: z.array(refId('client')).max(1000, 'At most 1000 clients.'),
   options: z.record(z.string(), z.unknown()).openapi({ description: 'Type-specific; see docs/policies.md.' }),
-  keep_within: z.string().regex(/^[1-9]\d{0,5}[Hdwmy]$/, 'Like 7d: a number and one of H d w m y.').nullable(),
+  keep_within: z.string().regex(KEEP_WITHIN_RE, KEEP_WITHIN_HINT).nullable(),
   keep_hourly: keep,
   keep_daily: keep,
   keep_weekly: keep,
@@ -70,7 +70,7 @@ const fields = {
   keep_yearly: keep,
   pre_hook: hook,
   post_hook: hook,
-  compression: z.string().regex(COMPRESSION_RE, 'A borg compression spec such as lz4, zstd,3, zlib,6, lzma,6, auto,zstd or none.'),
+  compression: z.string().regex(COMPRESSION_RE, COMPRESSION_HINT),
   catalog_enabled: z.boolean(),
   prune_enabled: z.boolean(),
   mode_pull: z.boolean(),

@@ -1,5 +1,6 @@
 /** Repositories: borg repositories, reached by the relay over SSH or on its own disk. */
 import { z } from '@hono/zod-openapi';
+import { locationProblem } from '../../../shared/borg-values';
 import { eq } from 'drizzle-orm';
 import { ENCRYPTION_MODES } from '../../../shared/domain';
 import { parseRepositoryPath } from '../../../shared/hosts';
@@ -41,7 +42,10 @@ export const repositorySchema = z
 
 const pathField = z.string().superRefine((v, ctx) => {
   const parsed = parseRepositoryPath(v);
-  if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+  if (typeof parsed === 'string') return ctx.addIssue({ code: 'custom', message: parsed });
+  // What borg itself could not use (e.g. "::"), with the relay's words.
+  const problem = locationProblem(v);
+  if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
 });
 const secretField = z.string().refine(isAcceptableSecret, '1 to 1024 characters, no NUL.').nullable();
 
