@@ -80,7 +80,7 @@ describe('repository scripts, exact text', () => {
     assert.equal(
       s.script,
       `${PRELUDE}# borg-orchestrator: extract\n${ENV}mkdir -p -- '/restore/it'\\''s' || exit 2\ncd -- '/restore/it'\\''s' || exit 2\n` +
-        'exec borg extract --log-json --list -- backup@nas:/srv/borg/main::a etc/hosts -x </dev/null\n',
+        'exec borg extract --log-json --list -- backup@nas:/srv/borg/main::a pp:etc/hosts pp:-x </dev/null\n',
     );
     const dry = buildExtractScript({ repository: repo, archiveName: 'a', paths: [], destination: 'ignored', dryRun: true });
     assert.ok(!dry.script.includes('mkdir') && !dry.script.includes('cd --'));

@@ -112,7 +112,9 @@ export function buildExtractScript(spec: Pick<Spec<'restore'>, 'repository' | 'a
     if (p.includes('\u0000')) throw new ScriptError('A restore path contains a NUL character.');
     const rel = p.replace(/^\/+/, '');
     if (rel === '') throw new ScriptError(`Not a path inside an archive: ${JSON.stringify(p)}.`);
-    return rel;
+    // borg reads extract arguments as patterns (`re:…`, `sh:…`, a bare `*`…): `pp:` makes each
+    // one a literal path prefix, so a file named `re:x` or `a*` means exactly that file.
+    return `pp:${rel}`;
   });
   const argv = ['borg', 'extract', '--log-json', '--list', ...(spec.dryRun ? ['--dry-run'] : []), '--', archiveArg(spec.repository, spec.archiveName), ...paths];
   const commands: string[] = [];

@@ -56,6 +56,11 @@ export class BorgStderr {
     }
   }
 
+  /** The WARNING messages seen, newest last. */
+  warnings(): string[] {
+    return this.events.flatMap((e) => (e.type === 'log_message' && e.level === 'WARNING' ? [e.message] : []));
+  }
+
   /** The ERROR (and CRITICAL) messages seen, newest last. */
   errors(): string[] {
     return this.events.flatMap((e) => (e.type === 'log_message' && (e.level === 'ERROR' || e.level === 'CRITICAL') ? [e.message] : []));

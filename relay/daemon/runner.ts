@@ -318,7 +318,16 @@ export class BorgJobRunner implements JobRunner {
       const shown = errors.length > 3 ? [...errors.slice(0, 2), '…', errors.at(-1)!] : errors;
       return failed(`borg check found problems in the repository (exit 1)${shown.length ? `: ${shown.join(' ')}` : '.'}`, 1);
     }
-    if (exit.kind === 'warning') return { status: 'successful', exitCode: 1, explanation: `borg ${spec.kind} finished with warnings.`, result: null };
+    if (spec.kind === 'restore' && exit.kind === 'warning') {
+      // borg extract exits 1 when a requested path is not in the archive ("Include pattern … never
+      // matched."): nothing of it was restored, which is a failed restore, not a warning.
+      const missing = step.stderr.warnings().filter((w) => /never matched/.test(w));
+      if (missing.length) return failed(`Not in archive ${spec.archiveName}, nothing restored for: ${missing.slice(0, 5).join(' ')}${missing.length > 5 ? ' …' : ''}`, 1);
+    }
+    if (exit.kind === 'warning') {
+      const warnings = step.stderr.warnings();
+      return { status: 'successful', exitCode: 1, explanation: `borg ${spec.kind} finished with warnings${warnings.length ? `: ${warnings.slice(-3).join(' ')}` : '.'}`.slice(0, 2000), result: null };
+    }
     return failed(why(step, `borg ${spec.kind}`), step.exitCode);
   }
 }

@@ -294,6 +294,18 @@ describe('restore', () => {
     assert.deepEqual(readFileSync(path.join(destination, member)), readFileSync(member));
     assertNoPwned([w.root, destination]);
   });
+
+  test('a path not in the archive fails the restore, naming it; a name like a pattern is taken literally', async () => {
+    const destination = path.join(w.root, 'missing');
+    // `re:.*` would match everything if borg read it as a pattern; as a literal path it is absent.
+    const r = await w.api('POST', '/restores', { job: backup.id, paths: [path.join(src, 'no such file'), 're:.*'], client: client.id, destination });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    const done = await w.waitJob(r.body.job.id);
+    assert.equal(done.status, 'failed', `${done.explanation}\n${await w.stdoutText(done.id)}`);
+    assert.match(done.explanation, /nothing restored for: .*no such file/);
+    assert.match(done.explanation, /re:\.\*/);
+    assert.deepEqual(tree(destination), [], 'nothing was written');
+  });
 });
 
 describe('cancel', () => {
