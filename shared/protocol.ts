@@ -50,7 +50,17 @@ export type ReadyReport = z.infer<typeof readyReportSchema>;
 
 const ENDED = JOB_STATUSES.filter((s) => ['successful', 'failed', 'error', 'canceled'].includes(s)) as ['successful', 'failed', 'error', 'canceled'];
 
+/**
+ * Liveness of the socket: the relay sends exactly PING_TEXT every few seconds and the edge
+ * answers exactly PONG_TEXT. The Durable Object answers it with workerd's WebSocket
+ * auto-response, without waking up (an idle relay costs nothing at the edge); a relay that
+ * hears nothing for a while (a half-open connection) closes the socket and dials again.
+ */
+export const PING_TEXT = '{"type":"ping"}';
+export const PONG_TEXT = '{"type":"pong"}';
+
 export const relayMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ping') }),
   z.object({
     type: z.literal('hello'),
     v: z.literal(PROTOCOL_VERSION),
@@ -86,6 +96,7 @@ export const relayMessageSchema = z.discriminatedUnion('type', [
 export type RelayMessage = z.infer<typeof relayMessageSchema>;
 
 export const edgeMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('pong') }),
   z.object({ type: z.literal('welcome'), v: z.literal(PROTOCOL_VERSION), epoch: z.number().int().positive() }),
   z.object({ type: z.literal('offer'), spec: jobSpecSchema }),
   z.object({ type: z.literal('lease'), ...jobRef, leaseUntil: z.number().int() }),

@@ -9,7 +9,7 @@
  */
 import WebSocket from 'ws';
 import type { JobSpec } from '../../shared/jobspec';
-import { MAX_LINES_PER_FRAME, MAX_LINE_CHARS, parseEdgeMessage, PROTOCOL_VERSION, type ReadyReport, type RelayMessage } from '../../shared/protocol';
+import { MAX_LINES_PER_FRAME, MAX_LINE_CHARS, parseEdgeMessage, PING_TEXT, PROTOCOL_VERSION, type ReadyReport, type RelayMessage } from '../../shared/protocol';
 import { backoffDelay } from './backoff';
 import type { FinishFrame, Spool } from './spool';
 
@@ -56,7 +56,14 @@ export interface SessionOptions {
   version: string;
   spool: Spool;
   runner: JobRunner;
+  /** Heartbeat (extends the leases of running jobs) while jobs run; default 15 s. */
   heartbeatMs?: number;
+  /** With no job running, a heartbeat only this often (it updates the relay's last_seen); default 5 min. */
+  idleHeartbeatMs?: number;
+  /** Liveness ping (answered by the edge without waking it); default 10 s. */
+  pingMs?: number;
+  /** Nothing heard from the edge for this long: the socket is dead (half-open); redial. Default 3 pings. */
+  silenceMs?: number;
   /** How long a report waits for the edge's answer (default 15 s). */
   reportTimeoutMs?: number;
   /** Frames sent but not acknowledged, per job, before the job's output is paused. */
@@ -81,6 +88,8 @@ export class RelaySession {
   private readonly offered = new Map<number, JobSpec>();
   private readonly reports = new Map<string, (outcome: ReportOutcome) => void>();
   private timers: NodeJS.Timeout[] = [];
+  private lastHeard = 0;
+  private lastHeartbeat = 0;
 
   constructor(private readonly o: SessionOptions) {}
 
@@ -91,6 +100,7 @@ export class RelaySession {
   start(): void {
     this.dial();
     this.timers.push(setInterval(() => this.heartbeat(), this.o.heartbeatMs ?? 15_000));
+    this.timers.push(setInterval(() => this.ping(), this.o.pingMs ?? 10_000));
     this.timers.push(setInterval(() => this.flushAll(), this.o.flushMs ?? FLUSH_MS));
   }
 
@@ -121,6 +131,7 @@ export class RelaySession {
     this.ws = ws;
     ws.on('open', () => {
       this.attempt = 0;
+      this.lastHeard = Date.now();
       this.log({ level: 'info', msg: 'connected', url: url.origin });
       this.send({
         type: 'hello',
@@ -134,7 +145,10 @@ export class RelaySession {
         })),
       });
     });
-    ws.on('message', (data) => void this.onMessage(String(data)));
+    ws.on('message', (data) => {
+      if (this.ws === ws) this.lastHeard = Date.now();
+      void this.onMessage(String(data));
+    });
     ws.on('unexpected-response', (_req, res) => this.log({ level: 'error', msg: 'connection refused by the orchestrator', status: res.statusCode }));
     ws.on('error', (e) => this.log({ level: 'warn', msg: 'socket error', error: e.message }));
     ws.on('close', (code) => {
@@ -157,6 +171,8 @@ export class RelaySession {
     if (!parsed.ok) return this.log({ level: 'warn', msg: 'invalid message from the orchestrator', error: parsed.error });
     const msg = parsed.message;
     switch (msg.type) {
+      case 'pong':
+        return;
       case 'welcome':
         // Resend what the edge has not acknowledged, and the finishes it has not confirmed.
         // A job of an earlier relay process (neither running nor finished: the relay died
@@ -295,7 +311,23 @@ export class RelaySession {
     for (const r of this.running.values()) this.flush(r);
   }
 
+  /** Pings the edge; a socket that has been silent too long is dropped (the close handler redials). */
+  private ping(): void {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    const silence = Date.now() - this.lastHeard;
+    const limit = this.o.silenceMs ?? 3 * (this.o.pingMs ?? 10_000);
+    if (silence > limit) {
+      this.log({ level: 'warn', msg: 'no answer from the orchestrator; reconnecting', silentMs: silence });
+      ws.terminate();
+      return;
+    }
+    ws.send(PING_TEXT);
+  }
+
   private heartbeat(): void {
+    if (this.running.size === 0 && Date.now() - this.lastHeartbeat < (this.o.idleHeartbeatMs ?? 300_000)) return;
+    this.lastHeartbeat = Date.now();
     this.send({ type: 'heartbeat', jobs: [...this.running.values()].map((r) => ({ jobId: r.spec.jobId, attempt: r.spec.attempt })) });
   }
 }

@@ -2,6 +2,7 @@
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { generateSealingKeyPair } from '../../shared/sealed';
+import { PING_TEXT } from '../../shared/protocol';
 import { call, get, ORIGIN, post, secret, setupAdmin } from './helpers';
 
 async function pairNewRelay(admin: { cookie: string }, name = 'site-a') {
@@ -95,6 +96,12 @@ describe('relay socket', () => {
     s.send({ type: 'hello', v: 1, version: '0.1.1', jobs: [] });
     expect((await s.next())[0]).toEqual({ type: 'welcome', v: 1, epoch: expect.any(Number) });
     expect((await get(`/relays/${relay.id}`, admin)).body).toMatchObject({ connected: true, version: '0.1.1' });
+    // Liveness: the exact ping text is answered by workerd's auto-response; a ping that is
+    // not byte-identical reaches the object and is answered by it.
+    s.send(PING_TEXT);
+    expect((await s.next())[0]).toEqual({ type: 'pong' });
+    s.send('{ "type": "ping" }');
+    expect((await s.next())[0]).toEqual({ type: 'pong' });
 
     const frame = (seq: number) => ({ type: 'log', jobId: 42, attempt: 1, seq, lines: [{ stream: 'stdout', text: `line of frame ${seq}`, time: Date.now() }] });
     for (const seq of [1, 1, 3, 2, 3]) s.send(frame(seq));

@@ -7,7 +7,7 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { OutputLine, OutputStream } from '../../shared/output';
-import { PROTOCOL_VERSION, parseRelayMessage, type EdgeMessage, type RelayMessage } from '../../shared/protocol';
+import { PING_TEXT, PONG_TEXT, PROTOCOL_VERSION, parseRelayMessage, type EdgeMessage, type RelayMessage } from '../../shared/protocol';
 import { readSetting } from '../api/settings/store';
 import { openDb } from '../db/client';
 import { buildJobSpec } from '../jobs/spec';
@@ -68,6 +68,8 @@ export class TaskManager extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => {
       for (const statement of SCHEMA) this.sql.exec(statement);
     });
+    // The relay's liveness pings are answered by workerd itself: an idle relay never wakes the object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
   }
 
   /** From the Worker, already authenticated: `/connect` (the relay's WebSocket) or `/events` (a browser's). */
@@ -128,6 +130,9 @@ export class TaskManager extends DurableObject<Env> {
         const acked = this.storeFrame(msg.jobId, msg.attempt, msg.seq, msg.lines);
         return this.send(ws, { type: 'ack', jobId: msg.jobId, attempt: msg.attempt, seq: acked });
       }
+      case 'ping':
+        // Normally answered by the auto-response before it gets here (e.g. not with extra spaces).
+        return this.send(ws, { type: 'pong' });
       case 'heartbeat':
         for (const j of msg.jobs) this.extendLease(j.jobId, j.attempt);
         await this.env.DB.prepare('UPDATE relays SET last_seen = ? WHERE id = ?').bind(Date.now(), att.relayId).run();
