@@ -13,6 +13,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { launch, startBackupWorld, waitFor } from './support/backup-world.mjs';
+import { followJob } from './support/job-events.mjs';
 
 const PORT = 8794;
 const PASSPHRASE = 'faults passphrase';
@@ -83,13 +84,24 @@ async function startedBackup(p) {
   return job;
 }
 
-test('200,000 lines arrive complete and in order', async () => {
+test('200,000 lines arrive complete and in order, in storage and at a watching socket', async () => {
   const { hook, starts } = countingHook('big', 200_000, 1_000_000);
-  const job = await startedBackup(await policy('big', hook));
+  const [job] = await launch(w.api, (await policy('big', hook)).id);
+  // A browser watching from the launch on (what it misses while connecting is replayed).
+  const watcher = followJob(w.system.origin, await w.authHeaders(), job.id);
   const done = await w.waitJob(job.id, 300_000);
   assert.equal(done.status, 'successful', done.explanation);
   assert.equal(await assertNumberedPrefix(job.id), 200_000);
   assert.equal(starts(), 1);
+  const seen = await watcher.done;
+  const stored = await w.stdout(job.id);
+  assert.equal(seen.lines.length, stored.length, 'the socket got every stored line');
+  seen.lines.forEach((l, i) => assert.equal(l.line, i + 1, 'in order, once each'));
+  assert.deepEqual(
+    seen.lines.filter((l) => l.text.startsWith('n ')).map((l) => l.text),
+    Array.from({ length: 200_000 }, (_, i) => `n ${i + 1}`),
+  );
+  assert.equal(seen.statuses.at(-1), 'successful');
 });
 
 test('kill -9 of the relay mid-job: the job ends lost with a reason, its stored lines are a clean prefix, nothing runs twice', async () => {

@@ -3,28 +3,20 @@
  * pair with a one-time token, seal a secret that the API accepts, connect the socket.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
-import { firstAdmin, ROOT, startSystem } from './support/system.mjs';
+import { relayCli as runRelayCli } from './support/backup-world.mjs';
+import { firstAdmin, startSystem } from './support/system.mjs';
 
 const PORT = 8798;
 let system;
 let api;
 let configDir;
 
-function relayCli(args, input) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'relay/cli.ts', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, RELAY_CONFIG_DIR: configDir },
-    input,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-}
+const relayCli = (args, input) => runRelayCli(configDir, args, input);
 
 before(async () => {
   configDir = mkdtempSync(path.join(os.tmpdir(), 'relay-config-'));
