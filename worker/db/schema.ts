@@ -206,6 +206,10 @@ export const policies = sqliteTable(
     pruneEnabled: integer('prune_enabled', { mode: 'boolean' }).notNull().default(true),
     modePull: integer('mode_pull', { mode: 'boolean' }).notNull().default(false),
     maxDurationSeconds: integer('max_duration_seconds'),
+    /** Scheduled runs start up to this many seconds after the crontab's time (a fixed offset per policy), spreading load. */
+    jitterSeconds: integer('jitter_seconds').notNull().default(0),
+    /** How long after its last successful backup a client of this policy counts as overdue; null: the `overdue_hours` setting. */
+    expectedIntervalHours: integer('expected_interval_hours'),
     nextRun: integer('next_run', { mode: 'timestamp_ms' }),
     enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
   },

@@ -45,6 +45,8 @@ export const policySchema = z
     prune_enabled: z.boolean(),
     mode_pull: z.boolean(),
     max_duration_seconds: z.number().int().nullable(),
+    jitter_seconds: z.number().int(),
+    expected_interval_hours: z.number().int().nullable(),
     next_run: z.string().nullable(),
     enabled: z.boolean(),
     ...usableSchema,
@@ -75,6 +77,19 @@ const fields = {
   prune_enabled: z.boolean(),
   mode_pull: z.boolean(),
   max_duration_seconds: z.number().int('Must be a whole number.').min(60, 'At least 60 seconds.').max(7 * 86_400, 'At most 7 days.').nullable(),
+  jitter_seconds: z
+    .number()
+    .int('Must be a whole number.')
+    .min(0, 'At least 0.')
+    .max(3600, 'At most 3600 seconds.')
+    .openapi({ description: 'Scheduled runs start a random 0 to this many seconds after the crontab time, to spread load. Keep it below the schedule interval.' }),
+  expected_interval_hours: z
+    .number()
+    .int('Must be a whole number.')
+    .min(1, 'At least 1 hour.')
+    .max(24 * 366, 'At most 366 days.')
+    .nullable()
+    .openapi({ description: 'A client is overdue when its last successful backup of this policy is older than this; null: the overdue_hours setting.' }),
   enabled: z.boolean(),
 };
 const createPolicy = z
@@ -95,6 +110,8 @@ const createPolicy = z
     prune_enabled: fields.prune_enabled.default(true),
     mode_pull: fields.mode_pull.default(false),
     max_duration_seconds: fields.max_duration_seconds.default(null),
+    jitter_seconds: fields.jitter_seconds.default(0),
+    expected_interval_hours: fields.expected_interval_hours.default(null),
     enabled: fields.enabled.default(true),
   })
   .strict();
@@ -170,6 +187,8 @@ export function serializePolicy(p: PolicyRow, rel: Related) {
     prune_enabled: p.pruneEnabled,
     mode_pull: p.modePull,
     max_duration_seconds: p.maxDurationSeconds,
+    jitter_seconds: p.jitterSeconds,
+    expected_interval_hours: p.expectedIntervalHours,
     next_run: iso(p.nextRun),
     enabled: p.enabled,
     ...usable(policyUsability(p, rel)),
@@ -352,6 +371,8 @@ function camel(body: Record<string, unknown>): Partial<typeof policies.$inferIns
     prune_enabled: 'pruneEnabled',
     mode_pull: 'modePull',
     max_duration_seconds: 'maxDurationSeconds',
+    jitter_seconds: 'jitterSeconds',
+    expected_interval_hours: 'expectedIntervalHours',
     enabled: 'enabled',
   };
   const out: Record<string, unknown> = {};
