@@ -1,5 +1,6 @@
-/** Worker entry point: the HTTP app and the Durable Object classes it binds. */
+/** Worker entry point: the HTTP app, the Cron Trigger and the Durable Object classes it binds. */
 import { buildApp } from './app';
+import { onCron } from './scheduler/cron';
 
 export { TaskManager } from './taskmanager/TaskManager';
 
@@ -7,4 +8,8 @@ const app = buildApp();
 
 export default {
   fetch: app.fetch,
+  // Every minute (wrangler.toml [triggers]): launch the due policies.
+  scheduled(controller, env, ctx) {
+    ctx.waitUntil(onCron(env, new Date(controller.scheduledTime)));
+  },
 } satisfies ExportedHandler<Env>;

@@ -20,9 +20,12 @@ import type { PlannedJob } from './plan';
 
 export type JobRow = typeof jobs.$inferSelect;
 
-export async function insertPlannedJobs(db: Db, plan: PlannedJob[], userId: number | null): Promise<JobRow[]> {
+export async function insertPlannedJobs(db: Db, plan: PlannedJob[], userId: number | null): Promise<JobRow[]>;
+/** `returnRows: false`: only write (the scheduler writes thousands of jobs and needs none back). */
+export async function insertPlannedJobs(db: Db, plan: PlannedJob[], userId: number | null, options: { returnRows: false }): Promise<void>;
+export async function insertPlannedJobs(db: Db, plan: PlannedJob[], userId: number | null, options: { returnRows?: boolean } = {}): Promise<JobRow[] | void> {
   const n = plan.length;
-  if (n === 0) return [];
+  if (n === 0) return options.returnRows === false ? undefined : [];
   const now = Date.now();
   const rows = JSON.stringify(
     plan.map((j) => ({
@@ -43,7 +46,7 @@ export async function insertPlannedJobs(db: Db, plan: PlannedJob[], userId: numb
   // integer we computed, never client input.
   const idOf = (x: string) => `((SELECT max(id) FROM jobs) - ${n - 1} + ${x})`;
   const d1 = db.$client;
-  const [, , , inserted] = await d1.batch([
+  const writes = [
     d1
       .prepare(
         `INSERT INTO jobs (type, policy_id, client_id, repository_id, relay_id, status, launch_type, attempt, archive_name, created, modified, created_by, modified_by)
@@ -61,8 +64,12 @@ export async function insertPlannedJobs(db: Db, plan: PlannedJob[], userId: numb
           WHERE id IN (SELECT ${idOf("(value ->> '$[0]')")} FROM json_each(?1))`,
       )
       .bind(masters),
-    d1.prepare(`SELECT id FROM jobs WHERE id > (SELECT max(id) FROM jobs) - ${n} ORDER BY id`),
-  ]);
+  ];
+  if (options.returnRows === false) {
+    await d1.batch(writes);
+    return;
+  }
+  const [, , , inserted] = await d1.batch([...writes, d1.prepare(`SELECT id FROM jobs WHERE id > (SELECT max(id) FROM jobs) - ${n} ORDER BY id`)]);
   const ids = (inserted!.results as { id: number }[]).map((r) => r.id);
   // Read back through drizzle so callers get typed rows (dates, JSON columns).
   return db.select().from(jobs).where(inList(jobs.id, ids)).orderBy(jobs.id);

@@ -2,12 +2,12 @@
 import { inList } from '../../db/in-list';
 import { z } from '@hono/zod-openapi';
 import { eq, inArray } from 'drizzle-orm';
-import { nextRun } from '../../../shared/cron';
 import { COMPRESSION_HINT, COMPRESSION_RE, KEEP_WITHIN_HINT, KEEP_WITHIN_RE } from '../../../shared/borg-values';
 import { POLICY_TYPES, type PolicyType } from '../../../shared/domain';
 import { audit } from '../../audit';
 import { clients, jobs, policies, policyClients, relays, repositories, schedules } from '../../db/schema';
 import { assertNoActiveJobs } from '../../jobs/active';
+import { policyNextRun } from '../../scheduler/next-run';
 import type { Db } from '../../http/context';
 import { badRequest, notFound } from '../../http/errors';
 import { changedFields, createdStamp, errorResponses, idParams, iso, jsonBody, jsonContent, modifiedStamp, trackedFields, trackedSchema, usable, usableSchema } from '../../http/objects';
@@ -270,7 +270,7 @@ export function policyRoutes() {
         repositoryId: repository.id,
         options: split.options,
         secrets: split.secrets,
-        nextRun: nextRun(schedule.crontab, schedule.timezone, new Date()),
+        nextRun: policyNextRun(schedule.crontab, schedule.timezone, new Date(), body.jitter_seconds ?? 0),
       } as typeof policies.$inferInsert)
       .returning();
     if (clientIds.length) await insertClientLinks(db, row!.id, clientIds);
@@ -314,7 +314,7 @@ export function policyRoutes() {
         repositoryId: repository.id,
         options: split.options,
         secrets: split.secrets,
-        nextRun: nextRun(schedule.crontab, schedule.timezone, new Date()),
+        nextRun: policyNextRun(schedule.crontab, schedule.timezone, new Date(), body.jitter_seconds ?? row.jitterSeconds),
         ...modifiedStamp(c),
       })
       .where(eq(policies.id, id))

@@ -1,6 +1,6 @@
 /** Schedules: a crontab in a timezone. Changing one moves the next run of its policies. */
 import { z } from '@hono/zod-openapi';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { crontabError, nextRun, runsBetween, timezoneError } from '../../../shared/cron';
 import { audit } from '../../audit';
 import { policies, schedules } from '../../db/schema';
@@ -55,7 +55,12 @@ export function serializeSchedule(s: ScheduleRow) {
 
 /** Recomputes next_run of every policy on a schedule (after the schedule changed). */
 export async function refreshPoliciesOf(db: Db, s: ScheduleRow): Promise<void> {
-  await db.update(policies).set({ nextRun: nextRun(s.crontab, s.timezone, new Date()) }).where(eq(policies.scheduleId, s.id));
+  // Each policy keeps its own jitter (a fresh draw in SQL: one statement for all of them).
+  const base = nextRun(s.crontab, s.timezone, new Date());
+  await db
+    .update(policies)
+    .set({ nextRun: base === null ? null : sql`${sql.raw(String(base.getTime()))} + (abs(random()) % (${policies.jitterSeconds} + 1)) * 1000` })
+    .where(eq(policies.scheduleId, s.id));
 }
 
 
