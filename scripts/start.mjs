@@ -15,6 +15,7 @@
  *   PERSIST_TO  state directory for D1/Durable Objects (default: wrangler's .wrangler/state);
  *               passed as --persist-to to both the migrations and wrangler dev
  *   LOCAL_RELAY 0 to start without the local relay (default 1)
+ *   LOCAL_CRON  0 to start without the every-minute scheduler call (default 1; see local-cron.mjs)
  *
  * Nothing printed here or relayed from wrangler may contain APP_SECRET: wrangler's
  * output goes through a filter that redacts it.
@@ -25,6 +26,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startLocalCron } from './local-cron.mjs';
 import { localRelayDir, mintLocalPairing, startLocalRelay } from './local-relay.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -191,6 +193,7 @@ function portInUse(port) {
 
 let wrangler = null; // ChildProcess, leader of its own process group
 let localRelay = null; // ChildProcess of `relay run`, leader of its own process group
+let localCron = null;
 let stopping = false;
 let failed = false; // stopping because something went wrong: exit non-zero
 
@@ -222,6 +225,7 @@ async function groupGone(timeoutMs) {
 function stopAll(reason) {
   if (stopping) return;
   stopping = true;
+  localCron?.stop();
   if (localRelay?.pid) {
     try {
       process.kill(-localRelay.pid, 'SIGTERM');
@@ -325,6 +329,7 @@ async function main() {
   if (!ping || stopping) return;
 
   if (withRelay) localRelay = await startLocalRelay({ root: ROOT, dir: relayDir, origin: ORIGIN, token: pairingToken, log, pipe: relay });
+  if (process.env.LOCAL_CRON !== '0') localCron = startLocalCron({ origin: ORIGIN, log });
 
   if (ping.setup_needed === true) {
     banner([

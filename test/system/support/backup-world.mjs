@@ -37,14 +37,14 @@ export async function startBackupWorld(options) {
   }
 }
 
-async function assembleWorld({ port, relayEnv = {}, proxy: withProxy = false, sshdConfig = [], sessionEnv = {} }, cleanups) {
+async function assembleWorld({ port, relayEnv = {}, proxy: withProxy = false, sshdConfig = [], sessionEnv = {}, localCron = false }, cleanups) {
   const root = mkdtempSync(path.join(os.tmpdir(), 'borg-world-'));
   const configDir = path.join(root, 'relay-config');
   const borgBase = path.join(root, 'borg-base');
   const relayLog = path.join(root, 'relay.log');
   mkdirSync(borgBase);
   cleanups.push(async () => rmSync(root, { recursive: true, force: true }));
-  let system = await startSystem({ port });
+  let system = await startSystem({ port, localCron });
   cleanups.push(() => system.stop());
   const envNames = Object.keys(sessionEnv);
   for (const [name, value] of Object.entries(sessionEnv)) {
@@ -140,7 +140,7 @@ async function assembleWorld({ port, relayEnv = {}, proxy: withProxy = false, ss
     /** Stops the Worker and starts it again on the same port and state (D1, Durable Objects). */
     async restartWorker() {
       await system.stop({ keepState: true });
-      system = await startSystem({ port, stateDir: system.stateDir });
+      system = await startSystem({ port, localCron, stateDir: system.stateDir });
     },
     async stop() {
       await stopRelay('SIGKILL');

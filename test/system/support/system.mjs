@@ -12,13 +12,14 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 
 /**
  * `localRelay`: also pair and run npm start's local relay (off by default: most tests pair
- * their own). `stateDir`: reuse the state of an earlier start (a Worker restart); stop({keepState})
+ * their own). `localCron`: also call the scheduler every minute (off by default: tests that
+ * are not about scheduling must not see their policies launched). `stateDir`: reuse the state of an earlier start (a Worker restart); stop({keepState})
  * leaves it in place for that.
  */
-export async function startSystem({ port, timeoutMs = 90_000, localRelay = false, stateDir = mkdtempSync(path.join(os.tmpdir(), 'borg-system-')) }) {
+export async function startSystem({ port, timeoutMs = 90_000, localRelay = false, localCron = false, stateDir = mkdtempSync(path.join(os.tmpdir(), 'borg-system-')) }) {
   const child = spawn(process.execPath, ['scripts/start.mjs'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), PERSIST_TO: stateDir, LOCAL_RELAY: localRelay ? '1' : '0' },
+    env: { ...process.env, PORT: String(port), PERSIST_TO: stateDir, LOCAL_RELAY: localRelay ? '1' : '0', LOCAL_CRON: localCron ? '1' : '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
