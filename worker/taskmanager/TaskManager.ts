@@ -338,6 +338,24 @@ export class TaskManager extends DurableObject<Env> {
     return last + lines.length;
   }
 
+  /**
+   * Housekeeping (worker/housekeeping): deletes the stored output of ended jobs, their lines
+   * and log acks, and returns how many lines were deleted. A job that still holds a lease
+   * here is running and is skipped, whatever the caller believed. Idempotent: ids with no
+   * output cost nothing.
+   */
+  async deleteJobOutput(jobIds: number[]): Promise<number> {
+    const ids = JSON.stringify(jobIds.filter((id) => Number.isSafeInteger(id)));
+    let lines = 0;
+    this.ctx.storage.transactionSync(() => {
+      const keep = 'job_id NOT IN (SELECT job_id FROM leases)';
+      lines = this.sql.exec(`DELETE FROM job_lines WHERE job_id IN (SELECT value FROM json_each(?)) AND ${keep}`, ids).rowsWritten;
+      this.sql.exec(`DELETE FROM job_acks WHERE job_id IN (SELECT value FROM json_each(?)) AND ${keep}`, ids);
+    });
+    this.subscribers.forgetJobs(jobIds);
+    return lines;
+  }
+
   async readLines(jobId: number, range: LineRange): Promise<{ total: number; lines: OutputLine[] }> {
     const total = this.sql.exec<{ n: number | null }>('SELECT max(line_no) AS n FROM job_lines WHERE job_id = ?', jobId).one().n ?? 0;
     const end = range.end ?? Number.MAX_SAFE_INTEGER;

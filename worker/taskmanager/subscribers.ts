@@ -167,6 +167,12 @@ export class JobSubscribers {
     }
   }
 
+  /** Drops cached chunks of jobs whose output was deleted (housekeeping): "never stale" no longer holds for them. */
+  forgetJobs(jobIds: readonly number[]): void {
+    const gone = new Set(jobIds.map(String));
+    for (const key of [...this.chunkCache.keys()]) if (gone.has(key.slice(0, key.indexOf(':')))) this.chunkCache.delete(key);
+  }
+
   /** Sends what the watcher's window allows, from SQLite, and saves its state. */
   private pump(ws: WebSocket, att: SubscriberAttachment, last: number, chunks = new Map<number, Chunk>()): void {
     try {
