@@ -288,6 +288,13 @@ export const jobs = sqliteTable(
     // table rows. `type` leads so the planner picks it even without ANALYZE statistics
     // (with `finished` first it chose jobs_type_idx and read every backup: 160 ms at 1M jobs).
     index('jobs_stats_idx').on(t.type, t.finished, t.status, t.originalSize, t.deduplicatedSize),
+    // The newest successful backup of a (client, policy): max(finished) is one seek at the
+    // end of its range, however many jobs there are (the clients' `backups` and ?overdue=).
+    // Partial, so it holds successful backups only; a query uses it only when it repeats
+    // this WHERE with the same literals (bound parameters do not match a partial index).
+    index('jobs_last_success_idx')
+      .on(t.clientId, t.policyId, t.finished)
+      .where(sql`type = 'backup' AND status = 'successful'`),
   ],
 );
 

@@ -1,19 +1,21 @@
 /** Clients: the hosts that are backed up. */
 import { z } from '@hono/zod-openapi';
-import { and, eq, inArray, ne } from 'drizzle-orm';
+import { and, eq, inArray, ne, not } from 'drizzle-orm';
 import { isValidHost, isValidSshUser } from '../../../shared/hosts';
 import { audit } from '../../audit';
 import { clients, jobs, policies, policyClients } from '../../db/schema';
 import { assertNoActiveJobs } from '../../jobs/active';
 import type { Db } from '../../http/context';
 import { conflict, notFound } from '../../http/errors';
-import { changedFields, createdStamp, errorResponses, idParams, jsonBody, jsonContent, modifiedStamp, trackedFields, trackedSchema, usable, usableSchema } from '../../http/objects';
+import { changedFields, createdStamp, errorResponses, idParams, iso, jsonBody, jsonContent, modifiedStamp, trackedFields, trackedSchema, usable, usableSchema } from '../../http/objects';
+import type { ClientBackupState } from '../../jobs/overdue';
 import { booleanFilter, idFilter, listPage, listQuerySchema, pageSchema, searchAny } from '../../http/pagination';
 import { apiRoute, createRouter } from '../../http/router';
 import { refId } from '../shared-fields';
 import { assertRelayExists, relaysById, type RelayRow } from '../relays/lookup';
 import { prepareRoute, registerPrepare, revokeReadinessTokens } from '../jobs/prepare';
 import { readSetting } from '../settings/store';
+import { backupStates, NO_BACKUPS, overdueFilter, readOverdueHours } from './backups';
 
 type ClientRow = typeof clients.$inferSelect;
 
@@ -33,6 +35,20 @@ export const clientSchema = z
     host_key_fingerprint: z.string().nullable(),
     enabled: z.boolean(),
     ...usableSchema,
+    backups: z
+      .array(
+        z
+          .object({
+            policy: z.number().int(),
+            policy_name: z.string(),
+            last_success: z.string().nullable().openapi({ format: 'date-time', description: 'When the newest successful backup job of this client and policy finished; null: none yet.' }),
+            expected_interval_hours: z.number().int().openapi({ description: "The interval in force: the policy's expected_interval_hours, else the overdue_hours setting." }),
+            overdue: z.boolean().openapi({ description: 'More than expected_interval_hours since last_success (with none: since the later of the policy\'s and the client\'s creation); never for a disabled client.' }),
+          })
+          .openapi('ClientPolicyBackup'),
+      )
+      .openapi({ description: 'One entry per enabled policy (with an enabled schedule) the client belongs to, by policy id.' }),
+    overdue: z.boolean().openapi({ description: 'True when any entry of backups is overdue.' }),
   })
   .openapi('Client');
 
@@ -81,7 +97,7 @@ export function clientUsability(cl: ClientRow, relay: RelayRow | undefined) {
   return reasons;
 }
 
-export function serializeClient(cl: ClientRow, relay: RelayRow | undefined) {
+export function serializeClient(cl: ClientRow, relay: RelayRow | undefined, state: ClientBackupState) {
   return {
     ...trackedFields(cl),
     hostname: cl.hostname,
@@ -97,7 +113,22 @@ export function serializeClient(cl: ClientRow, relay: RelayRow | undefined) {
     host_key_fingerprint: cl.hostKeyFingerprint,
     enabled: cl.enabled,
     ...usable(clientUsability(cl, relay)),
+    backups: state.backups.map((b) => ({
+      policy: b.policy,
+      policy_name: b.policyName,
+      last_success: iso(b.lastSuccess),
+      expected_interval_hours: b.expectedIntervalHours,
+      overdue: b.overdue,
+    })),
+    overdue: state.overdue,
   };
+}
+
+/** One client as the API shows it: with its relay's state and its backups per policy. */
+async function presentClient(db: Db, row: ClientRow) {
+  const now = new Date();
+  const [relays, states] = await Promise.all([relaysById(db, [row.relayId]), readOverdueHours(db).then((hours) => backupStates(db, [row], hours, now))]);
+  return serializeClient(row, relays.get(row.relayId), states.get(row.id) ?? NO_BACKUPS);
 }
 
 
@@ -110,7 +141,7 @@ async function assertUniqueHost(db: Db, relayId: number, hostname: string, port:
 }
 
 const routes = {
-  list: apiRoute({ method: 'get', path: '/clients', access: 'viewer', tags: ['clients'], summary: 'List clients', request: { query: listQuerySchema.extend({ enabled: booleanFilter, ready: booleanFilter, relay: idFilter, policy: idFilter, search: z.string().max(200).optional() }) }, responses: { 200: jsonContent(pageSchema(clientSchema), 'A page of clients'), ...errorResponses } }),
+  list: apiRoute({ method: 'get', path: '/clients', access: 'viewer', tags: ['clients'], summary: 'List clients', request: { query: listQuerySchema.extend({ enabled: booleanFilter, ready: booleanFilter, relay: idFilter, policy: idFilter, overdue: booleanFilter.openapi({ description: 'Only clients that are (true) or are not (false) overdue; see docs/api.md.' }), search: z.string().max(200).optional() }) }, responses: { 200: jsonContent(pageSchema(clientSchema), 'A page of clients'), ...errorResponses } }),
   create: apiRoute({ method: 'post', path: '/clients', access: 'admin', tags: ['clients'], summary: 'Add a client host', request: jsonBody(createClient), responses: { 201: jsonContent(clientSchema, 'Created'), ...errorResponses } }),
   get: apiRoute({ method: 'get', path: '/clients/{id}', access: 'viewer', tags: ['clients'], summary: 'Get a client', request: { params: idParams }, responses: { 200: jsonContent(clientSchema, 'The client'), ...errorResponses } }),
   update: apiRoute({ method: 'patch', path: '/clients/{id}', access: 'admin', tags: ['clients'], summary: 'Update a client (changing where it is reached makes it not ready)', request: { params: idParams, ...jsonBody(updateClient) }, responses: { 200: jsonContent(clientSchema, 'Updated'), ...errorResponses } }),
@@ -129,9 +160,13 @@ export function clientRoutes() {
     if (q.relay) where.push(eq(clients.relayId, q.relay));
     if (q.policy) where.push(inArray(clients.id, db.select({ id: policyClients.clientId }).from(policyClients).where(eq(policyClients.policyId, q.policy))));
     if (q.search) where.push(searchAny([clients.hostname, clients.ip], q.search));
+    // One clock for the filter and the flags, so a listed client's `overdue` matches the filter.
+    const now = new Date();
+    const hours = await readOverdueHours(db);
+    if (q.overdue !== undefined) where.push(q.overdue ? overdueFilter(now, hours) : not(overdueFilter(now, hours)));
     const page = await listPage<typeof clients, ClientRow>(db, { table: clients, id: clients.id, orderFields: { hostname: clients.hostname, created: clients.created }, defaultOrder: 'id' }, q, where, c.req.url);
-    const rs = await relaysById(db, page.results.map((r) => r.relayId));
-    return c.json({ ...page, results: page.results.map((r) => serializeClient(r, rs.get(r.relayId))) }, 200);
+    const [rs, states] = await Promise.all([relaysById(db, page.results.map((r) => r.relayId)), backupStates(db, page.results, hours, now)]);
+    return c.json({ ...page, results: page.results.map((r) => serializeClient(r, rs.get(r.relayId), states.get(r.id) ?? NO_BACKUPS)) }, 200);
   });
 
   app.openapi(routes.create, async (c) => {
@@ -154,13 +189,14 @@ export function clientRoutes() {
       })
       .returning();
     await audit(c, 'create', 'client', row!.id);
-    return c.json(serializeClient(row!, (await relaysById(c.var.db, [row!.relayId])).get(row!.relayId)), 201);
+    // A new client is on no policy yet.
+    return c.json(serializeClient(row!, (await relaysById(c.var.db, [row!.relayId])).get(row!.relayId), NO_BACKUPS), 201);
   });
 
   app.openapi(routes.get, async (c) => {
     const [row] = await c.var.db.select().from(clients).where(eq(clients.id, c.req.valid('param').id));
     if (!row) throw notFound('client');
-    return c.json(serializeClient(row, (await relaysById(c.var.db, [row.relayId])).get(row.relayId)), 200);
+    return c.json(await presentClient(c.var.db, row), 200);
   });
 
   app.openapi(routes.update, async (c) => {
@@ -195,7 +231,7 @@ export function clientRoutes() {
       .returning();
     if (moved) await revokeReadinessTokens(db, 'client', id);
     await audit(c, 'update', 'client', id, { fields: changedFields(body) });
-    return c.json(serializeClient(updated!, (await relaysById(db, [updated!.relayId])).get(updated!.relayId)), 200);
+    return c.json(await presentClient(db, updated!), 200);
   });
 
   app.openapi(routes.remove, async (c) => {

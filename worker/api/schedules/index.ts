@@ -11,6 +11,7 @@ import { booleanFilter, listPage, listQuerySchema, pageSchema, searchAny } from 
 import { apiRoute, createRouter } from '../../http/router';
 import { nameField } from '../shared-fields';
 import { assertUniqueName } from '../unique-name';
+import { registerSchedulePreview } from './preview';
 
 type ScheduleRow = typeof schedules.$inferSelect;
 const UNIQUE = { table: schedules, id: schedules.id, name: schedules.name, what: 'schedule' };
@@ -74,6 +75,8 @@ const routes = {
 
 export function scheduleRoutes() {
   const app = createRouter();
+  // First: /schedules/preview would otherwise match /schedules/{id} (and fail as a bad id).
+  registerSchedulePreview(app);
 
   app.openapi(routes.list, async (c) => {
     const q = c.req.valid('query');

@@ -1,0 +1,1 @@
+CREATE INDEX `jobs_last_success_idx` ON `jobs` (`client_id`,`policy_id`,`finished`) WHERE type = 'backup' AND status = 'successful';
