@@ -3,12 +3,15 @@
  * 5-field patterns (and the @hourly/@daily/... nicknames) evaluated in an IANA
  * timezone. croner treats a fixed-time job that falls in a DST gap as due at the
  * first valid minute after the gap and runs it once when an hour repeats, so a
- * DST change neither skips nor doubles a nightly backup.
+ * DST change neither skips nor doubles a nightly backup. `fixedTimeRule: 'no-wildcard'`
+ * (as Vixie cron): minutes and hours without `*` or a step are fixed times, lists and
+ * ranges included (`0 2,14 * * *`); only patterns with `*` or a step in the minute or hour
+ * are interval jobs, which run by elapsed time (skip the missing hour, run in both repeated ones).
  */
 import { Cron } from 'croner';
 
 function cron(pattern: string, timezone: string): Cron {
-  return new Cron(pattern, { timezone, paused: true, mode: '5-part' });
+  return new Cron(pattern, { timezone, paused: true, mode: '5-part', fixedTimeRule: 'no-wildcard' });
 }
 
 /** A reason when the timezone is not an IANA name this runtime knows, else null. */

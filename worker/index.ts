@@ -8,8 +8,9 @@ const app = buildApp();
 
 export default {
   fetch: app.fetch,
-  // Every minute (wrangler.toml [triggers]): launch the due policies.
-  scheduled(controller, env, ctx) {
-    ctx.waitUntil(onCron(env, new Date(controller.scheduledTime)));
+  // Every minute (wrangler.toml [triggers]): launch the due policies. Awaited, not
+  // waitUntil: the invocation lasts as long as the tick (and /__scheduled answers after it).
+  async scheduled(controller, env) {
+    await onCron(env, new Date(controller.scheduledTime));
   },
 } satisfies ExportedHandler<Env>;

@@ -17,7 +17,7 @@ const NOW = new Date('2026-11-26T10:00:30Z');
 async function tick(at: Date) {
   const ctx = createExecutionContext();
   // The Worker's own handler, as the Cron Trigger calls it.
-  await worker.scheduled(createScheduledController({ scheduledTime: at.getTime(), cron: '* * * * *' }), env, ctx);
+  await (worker as ExportedHandler<Env>).scheduled!(createScheduledController({ scheduledTime: at.getTime(), cron: '* * * * *' }), env, ctx);
   await waitOnExecutionContext(ctx);
 }
 
@@ -125,5 +125,16 @@ describe('scheduled()', () => {
     await setNextRun(p.id, new Date(NOW.getTime() - 1000));
     await runSchedulerTick(openDb(env.DB), NOW, { random: () => 0.5 });
     expect(new Date((await nextRunOf(p.id))!).toISOString()).toBe('2026-11-27T01:07:30.000Z');
+  });
+
+  it('runs housekeeping in the housekeeping hour (UTC), not in other hours', async () => {
+    await buildWorld({ ready: true });
+    const old = Date.parse('2026-01-01T00:00:00Z');
+    await env.DB.prepare(`INSERT INTO jobs (type, relay_id, status, launch_type, created, modified, finished) VALUES ('compact', 1, 'successful', 'manual', ${old}, ${old}, ${old})`).run();
+    const count = async () => (await env.DB.prepare('SELECT count(*) AS n FROM jobs').first<{ n: number }>())!.n;
+    await tick(new Date('2026-11-26T10:00:30Z'));
+    expect(await count()).toBe(1);
+    await tick(new Date('2026-11-26T03:00:30Z')); // housekeeping_hour defaults to 3
+    expect(await count()).toBe(0);
   });
 });

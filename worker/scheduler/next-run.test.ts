@@ -44,6 +44,21 @@ describe('next run of a policy', () => {
     ]);
   });
 
+  it('a list of hours is fixed-time too: neither skipped nor doubled across DST', () => {
+    expect(runs('0 2,14 * * *', 'Europe/Paris', '2026-03-28T12:00:00Z', '2026-03-30T03:00:00Z')).toEqual([
+      '2026-03-28T13:00:00.000Z',
+      '2026-03-29T01:00:00.000Z', // 02:00 does not exist: 03:00 CEST
+      '2026-03-29T12:00:00.000Z',
+      '2026-03-30T00:00:00.000Z',
+    ]);
+    expect(runs('0 2,14 * * *', 'Europe/Paris', '2026-10-24T11:00:00Z', '2026-10-26T03:00:00Z')).toEqual([
+      '2026-10-24T12:00:00.000Z',
+      '2026-10-25T00:00:00.000Z', // the first 02:00 only
+      '2026-10-25T13:00:00.000Z',
+      '2026-10-26T01:00:00.000Z',
+    ]);
+  });
+
   it('Feb 29 and month ends', () => {
     expect(iso(policyNextRun('0 0 29 2 *', 'UTC', new Date('2026-01-01T00:00:00Z'), 0))).toBe('2028-02-29T00:00:00.000Z');
     expect(iso(policyNextRun('0 12 29 2 *', 'Europe/Paris', new Date('2028-02-28T00:00:00Z'), 0))).toBe('2028-02-29T11:00:00.000Z');
