@@ -64,7 +64,7 @@ const job = async (w: World, id: number) => (await get(`/jobs/${id}`, w.admin)).
 const tm = () => env.TASK_MANAGER.get(env.TASK_MANAGER.idFromName('relay:1'));
 
 describe('dispatch', () => {
-  it('runs a chain: backup offered, leased, logged, finished with stats; its catalog follows', async () => {
+  it('runs a chain: backup offered, leased, logged, finished with stats; its catalog becomes pending', async () => {
     const w = await buildWorld({ ready: true });
     await post(`/policies/${w.policyId}`, {}, w.admin);
     const relay = await connectRelay(w);
@@ -99,9 +99,10 @@ describe('dispatch', () => {
     expect((await get(`/repositories/${w.repositoryId}`, w.admin)).body).toMatchObject({ original_size: 5000, compressed_size: 3000, deduplicated_size: 700 });
     expect((await get(`/jobs/${backup.id}/stdout`, w.admin)).text).toBe('Creating archive\ndone\n');
 
-    // The catalog of that backup became pending and is offered next.
+    // Its catalog became pending; of the same age, the second client's (manual) backup goes first.
     const next = await relay.take('offer');
-    expect(next.spec).toMatchObject({ kind: 'catalog', archiveName: backup.archive_name });
+    expect(next.spec).toMatchObject({ kind: 'backup', jobId: jobs[3].id });
+    expect((await job(w, jobs[1].id)).explanation).toBe(`waiting: repository busy with job ${jobs[3].id}`);
     // A duplicate finish is acknowledged and changes nothing.
     relay.send({ type: 'finish', jobId: backup.id, attempt: 1, lastSeq: 2, status: 'failed', exitCode: 2, explanation: 'late', result: null });
     await relay.take('finish_ack');

@@ -153,7 +153,8 @@ describe('job lists', () => {
 describe('job output', () => {
   it('serves stored lines as text or JSON, by range, and as a download', async () => {
     const w = await buildWorld({ ready: true });
-    const job = (await post(`/policies/${w.policyId}/launch`, {}, w.admin)).body.jobs[0];
+    // A job that waits for its chain: the TaskManager writes no waiting line into its output.
+    const job = (await post(`/policies/${w.policyId}/launch`, {}, w.admin)).body.jobs[1];
     const tm = taskManagerFor(env, 1);
     const now = Date.now();
     const lines = Array.from({ length: 12_000 }, (_, i) => ({ stream: (i % 10 === 0 ? 'stderr' : 'stdout') as 'stdout' | 'stderr', text: `line ${i + 1} <b>&</b>`, time: now + i }));

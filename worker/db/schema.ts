@@ -276,6 +276,10 @@ export const jobs = sqliteTable(
     index('jobs_policy_idx').on(t.policyId, t.id),
     index('jobs_repository_idx').on(t.repositoryId, t.id),
     index('jobs_relay_idx').on(t.relayId, t.id),
+    // A relay's queue in dispatch order (taskmanager/waiting.ts): one range of its pending
+    // jobs by age; only jobs of equal `created` are sorted (by launch type, then id). Also
+    // counts a relay's starting and running jobs from the index alone.
+    index('jobs_dispatch_idx').on(t.relayId, t.status, t.created),
     index('jobs_master_idx').on(t.masterJobId),
     // The database itself refuses a second active backup of a client on a repository,
     // so two launches racing past the API's check cannot both write their jobs.

@@ -8,11 +8,10 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { OutputLine, OutputStream } from '../../shared/output';
 import { PING_TEXT, PONG_TEXT, PROTOCOL_VERSION, parseRelayMessage, type EdgeMessage, type RelayMessage } from '../../shared/protocol';
-import { readSetting } from '../api/settings/store';
-import { openDb } from '../db/client';
-import { buildJobSpec } from '../jobs/spec';
 import { applyReport } from './report';
-import { backToPending, countActive, endJob, finishJob, markRunning, markStarting, pickStartable } from './jobs-d1';
+import { dispatchRound, enforceMaxDuration, overrunText, type DispatchHost } from './dispatch';
+import { backToPending, endJob, finishJob, markRunning } from './jobs-d1';
+import { LEASES_TABLE, Leases } from './leases';
 import { JobSubscribers, type SubscriberAttachment } from './subscribers';
 
 const SCHEMA = [
@@ -28,15 +27,11 @@ const SCHEMA = [
   // Highest log seq stored for each (job, attempt): frames are stored strictly in order.
   `CREATE TABLE IF NOT EXISTS job_acks (job_id INTEGER NOT NULL, attempt INTEGER NOT NULL, acked INTEGER NOT NULL, PRIMARY KEY (job_id, attempt)) WITHOUT ROWID`,
   `CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
-  // Jobs handed to the relay: offered (waiting for accept) or leased (running). The one
-  // alarm of the object is always set to the earliest deadline here.
-  `CREATE TABLE IF NOT EXISTS leases (job_id INTEGER PRIMARY KEY, attempt INTEGER NOT NULL, state TEXT NOT NULL, deadline INTEGER NOT NULL)`,
+  // Jobs handed to the relay and their timers (leases.ts, which also adds columns to it).
+  LEASES_TABLE,
 ];
 
-/** A running job whose relay sends nothing (no log, no heartbeat) for this long is lost. */
-export const LEASE_MS = 60_000;
-/** An offer the relay does not accept within this time goes back to the queue. */
-export const OFFER_MS = 30_000;
+export { LEASE_MS, OFFER_MS } from './leases';
 
 /** Close codes (4000-4999 are the application's). */
 export const CLOSE_SUPERSEDED = 4000;
@@ -60,13 +55,17 @@ export class TaskManager extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   /** Browsers watching jobs live (subscribers.ts). */
   private readonly subscribers: JobSubscribers;
+  /** Offers, leases and the object's other timers (leases.ts). */
+  private readonly leases: Leases;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.subscribers = new JobSubscribers(ctx, env.DB);
+    this.leases = new Leases(this.sql);
     ctx.blockConcurrencyWhile(async () => {
       for (const statement of SCHEMA) this.sql.exec(statement);
+      this.leases.migrate();
     });
     // The relay's liveness pings are answered by workerd itself: an idle relay never wakes the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
@@ -82,6 +81,7 @@ export class TaskManager extends DurableObject<Env> {
     }
     const origin = request.headers.get('X-Public-Origin');
     if (origin) this.sql.exec("INSERT OR REPLACE INTO kv (key, value) VALUES ('origin', ?)", origin);
+    this.sql.exec("INSERT OR REPLACE INTO kv (key, value) VALUES ('relay_id', ?)", String(relayId));
     const epoch = this.bumpEpoch();
     // A new connection of the same relay supersedes the old one; messages still
     // arriving on the old socket are dropped by the epoch check.
@@ -115,6 +115,8 @@ export class TaskManager extends DurableObject<Env> {
     const att = ws.deserializeAttachment() as RelayAttachment | null;
     if (att?.role === 'relay' && att.epoch === this.currentEpoch()) {
       await this.env.DB.prepare('UPDATE relays SET connected = 0, last_seen = ? WHERE id = ?').bind(Date.now(), att.relayId).run();
+      // Its pending jobs now say why they wait.
+      await this.dispatch();
     }
   }
 
@@ -123,8 +125,7 @@ export class TaskManager extends DurableObject<Env> {
       case 'hello':
         await this.env.DB.prepare('UPDATE relays SET connected = 1, last_seen = ?, version = ? WHERE id = ?').bind(Date.now(), msg.version, att.relayId).run();
         this.send(ws, { type: 'welcome', v: PROTOCOL_VERSION, epoch: att.epoch });
-        await this.reconcile(ws, msg.jobs);
-        return this.dispatch();
+        return this.dispatch(await this.reconcile(ws, msg.jobs));
       case 'log': {
         this.extendLease(msg.jobId, msg.attempt);
         const acked = this.storeFrame(msg.jobId, msg.attempt, msg.seq, msg.lines);
@@ -138,32 +139,34 @@ export class TaskManager extends DurableObject<Env> {
         await this.env.DB.prepare('UPDATE relays SET last_seen = ? WHERE id = ?').bind(Date.now(), att.relayId).run();
         return;
       case 'accept': {
-        const lease = this.lease(msg.jobId, msg.attempt);
+        const lease = this.leases.get(msg.jobId, msg.attempt);
         if (lease?.state !== 'offered') return this.send(ws, { type: 'error', code: 'unknown_job', message: `Job ${msg.jobId} attempt ${msg.attempt} is not on offer.`, about: 'accept' });
-        const leaseUntil = Date.now() + LEASE_MS;
-        this.sql.exec("UPDATE leases SET state = 'leased', deadline = ? WHERE job_id = ?", leaseUntil, msg.jobId);
+        const leaseUntil = this.leases.accept(msg.jobId, Date.now());
         await markRunning(this.env.DB, msg.jobId);
         this.send(ws, { type: 'lease', jobId: msg.jobId, attempt: msg.attempt, leaseUntil });
         await this.armAlarm();
         return this.subscribers.publishStatuses();
       }
       case 'reject': {
-        if (!this.lease(msg.jobId, msg.attempt)) return;
-        this.sql.exec('DELETE FROM leases WHERE job_id = ?', msg.jobId);
+        if (!this.leases.get(msg.jobId, msg.attempt)) return;
         await endJob(this.env.DB, msg.jobId, 'failed', `The relay refused the job: ${msg.reason}`);
-        return this.dispatch();
+        this.leases.remove(msg.jobId);
+        return this.dispatch(1);
       }
       case 'finish': {
         const acked = this.sql.exec<{ acked: number }>('SELECT acked FROM job_acks WHERE job_id = ? AND attempt = ?', msg.jobId, msg.attempt).toArray()[0]?.acked ?? 0;
         // Only once every line is stored: the relay resends the missing frames, then finish again.
         if (msg.lastSeq > acked) return this.send(ws, { type: 'ack', jobId: msg.jobId, attempt: msg.attempt, seq: acked });
-        if (this.lease(msg.jobId, msg.attempt)) {
-          await finishJob(this.env.DB, msg);
-          this.sql.exec('DELETE FROM leases WHERE job_id = ?', msg.jobId);
+        const lease = this.leases.get(msg.jobId, msg.attempt);
+        if (lease) {
+          // Canceled because the edge's max-duration guard asked for it: say so, as a failure.
+          const overran = lease.state === 'stopping' && msg.status === 'canceled';
+          await finishJob(this.env.DB, overran ? { ...msg, status: 'failed', explanation: overrunText.stopped(lease.maxSeconds ?? 0) } : msg);
+          this.leases.remove(msg.jobId);
         }
         // Acknowledged even when already recorded: the relay may resend finish after a reconnect.
         this.send(ws, { type: 'finish_ack', jobId: msg.jobId, attempt: msg.attempt });
-        return this.dispatch();
+        return this.dispatch(lease ? 1 : 0);
       }
       case 'report': {
         const outcome = await applyReport(this.env.DB, att.relayId, msg);
@@ -179,7 +182,7 @@ export class TaskManager extends DurableObject<Env> {
 
   /** Asks the relay to stop a running job (the Worker has marked cancel_requested). */
   async cancelJob(jobId: number): Promise<boolean> {
-    const lease = this.sql.exec<{ attempt: number }>('SELECT attempt FROM leases WHERE job_id = ?', jobId).toArray()[0];
+    const lease = this.leases.get(jobId);
     const ws = this.relaySocket();
     if (!lease || !ws) return false;
     this.send(ws, { type: 'cancel', jobId, attempt: lease.attempt });
@@ -192,88 +195,99 @@ export class TaskManager extends DurableObject<Env> {
   }
 
   /**
-   * Offers startable jobs to the connected relay, within the concurrency limit. Every
-   * path that changes job statuses ends here (or in accept), so watchers are told here.
+   * A dispatch round (dispatch.ts): offers what may start, tells the rest why they wait.
+   * Every path that changes job statuses ends here (or in accept), so watchers are told
+   * here. `freed`: how many active jobs of this relay just ended.
    */
-  private async dispatch(): Promise<void> {
-    const ws = this.relaySocket();
-    if (!ws) return this.subscribers.publishStatuses();
-    const att = ws.deserializeAttachment() as RelayAttachment;
-    const limit = Number((await readSetting(openDb(this.env.DB), 'max_concurrent_jobs')) ?? 4);
-    let room = limit - (await countActive(this.env.DB, att.relayId));
-    const origin = this.sql.exec<{ value: string }>("SELECT value FROM kv WHERE key = 'origin'").toArray()[0]?.value ?? 'http://localhost:8787';
-    // pickStartable checked against jobs already running; within this round, each offer
-    // also takes its client and repository.
-    const busyClients = new Set<number>();
-    const busyRepositories = new Set<number>();
-    for (const jobId of await pickStartable(this.env.DB, att.relayId, room)) {
-      if (room <= 0) break;
-      if (!(await markStarting(this.env.DB, jobId))) continue;
-      let spec;
-      try {
-        spec = await buildJobSpec(openDb(this.env.DB), this.env, jobId, origin);
-      } catch (e) {
-        await endJob(this.env.DB, jobId, 'error', `Could not build the job: ${(e as Error).message}`);
-        continue;
-      }
-      const clientId = 'client' in spec ? spec.client.clientId : 'target' in spec ? spec.target.clientId : null;
-      const repositoryId = 'repository' in spec ? spec.repository.repositoryId : null;
-      if ((clientId !== null && busyClients.has(clientId)) || (repositoryId !== null && busyRepositories.has(repositoryId))) {
-        await backToPending(this.env.DB, jobId);
-        continue;
-      }
-      if (clientId !== null) busyClients.add(clientId);
-      if (repositoryId !== null) busyRepositories.add(repositoryId);
-      this.sql.exec("INSERT OR REPLACE INTO leases (job_id, attempt, state, deadline) VALUES (?, ?, 'offered', ?)", jobId, spec.attempt, Date.now() + OFFER_MS);
-      this.send(ws, { type: 'offer', spec });
-      room--;
+  private async dispatch(freed = 0): Promise<void> {
+    try {
+      await dispatchRound(this.host, freed);
+    } finally {
+      await this.armAlarm();
+      await this.subscribers.publishStatuses();
     }
-    await this.armAlarm();
-    await this.subscribers.publishStatuses();
+  }
+
+  /** What a dispatch round may use of this object. */
+  private get host(): DispatchHost {
+    return {
+      env: this.env,
+      leases: this.leases,
+      relayId: () => this.relayId(),
+      socket: () => this.relaySocket(),
+      send: (ws, msg) => this.send(ws, msg),
+      systemLine: (jobId, text) => {
+        this.appendLinesSync(jobId, [{ stream: 'system', text, time: Date.now() }]);
+        this.subscribers.linesStored(jobId);
+      },
+      origin: () => this.sql.exec<{ value: string }>("SELECT value FROM kv WHERE key = 'origin'").toArray()[0]?.value ?? 'http://localhost:8787',
+      poke: (relayId) =>
+        this.ctx.waitUntil(
+          taskManagerFor(this.env, relayId)
+            .poke()
+            .catch((e: unknown) => console.error(JSON.stringify({ level: 'error', msg: 'poke failed', relay: relayId, error: String((e as Error)?.message ?? e) }))),
+        ),
+    };
+  }
+
+  /** This object's relay: remembered from its first connection, else its name (`relay:<id>`). */
+  private relayId(): number | null {
+    const stored = this.sql.exec<{ value: string }>("SELECT value FROM kv WHERE key = 'relay_id'").toArray()[0]?.value;
+    const id = Number(stored ?? /^relay:(\d+)$/.exec(this.ctx.id.name ?? '')?.[1]);
+    return Number.isSafeInteger(id) && id > 0 ? id : null;
   }
 
   /**
    * After a (re)connect: jobs the relay still runs keep their lease; leased jobs it does
-   * not report were lost with its restart, and are never re-run silently.
+   * not report were lost with its restart, and are never re-run silently. Returns how many
+   * active jobs it ended or sent back to the queue.
    */
-  private async reconcile(ws: WebSocket, jobs: { jobId: number; attempt: number; state: string }[]): Promise<void> {
+  private async reconcile(ws: WebSocket, jobs: { jobId: number; attempt: number; state: string }[]): Promise<number> {
     const running = new Set(jobs.filter((j) => j.state === 'running').map((j) => `${j.jobId}:${j.attempt}`));
-    for (const l of this.sql.exec<{ job_id: number; attempt: number; state: string }>('SELECT job_id, attempt, state FROM leases').toArray()) {
-      if (running.has(`${l.job_id}:${l.attempt}`)) {
-        this.extendLease(l.job_id, l.attempt);
-      } else if (l.state === 'offered') {
-        this.sql.exec('DELETE FROM leases WHERE job_id = ?', l.job_id);
-        await backToPending(this.env.DB, l.job_id);
-      } else if (!jobs.some((j) => j.jobId === l.job_id && j.attempt === l.attempt && j.state === 'ended')) {
-        // An 'ended' job will send its finish; anything else is gone.
-        this.sql.exec('DELETE FROM leases WHERE job_id = ?', l.job_id);
-        await endJob(this.env.DB, l.job_id, 'lost', 'The relay reconnected without this job: it was lost (for example the relay restarted). It was not run again.');
+    let freed = 0;
+    for (const l of this.leases.all()) {
+      if (running.has(`${l.jobId}:${l.attempt}`)) {
+        this.extendLease(l.jobId, l.attempt);
+        continue;
       }
+      if (l.state === 'offered') {
+        await backToPending(this.env.DB, l.jobId);
+      } else if (!jobs.some((j) => j.jobId === l.jobId && j.attempt === l.attempt && j.state === 'ended')) {
+        // An 'ended' job will send its finish; anything else is gone.
+        await endJob(this.env.DB, l.jobId, 'lost', 'The relay reconnected without this job: it was lost (for example the relay restarted). It was not run again.');
+      } else continue;
+      this.leases.remove(l.jobId);
+      freed++;
     }
     void ws;
-    await this.armAlarm();
+    return freed;
   }
 
+  /**
+   * The timers: an unanswered offer goes back to the queue (the relay runs a job only once
+   * leased, so it never started); a lease that ran out makes the job lost; the max-duration
+   * guard; then a dispatch round (which also does the queue's rechecks). D1 is written
+   * before the row goes, so a failed write leaves the row for the retried alarm.
+   */
   override async alarm(): Promise<void> {
     const now = Date.now();
-    for (const l of this.sql.exec<{ job_id: number; state: string; deadline: number }>('SELECT job_id, state, deadline FROM leases WHERE deadline <= ?', now).toArray()) {
-      this.sql.exec('DELETE FROM leases WHERE job_id = ?', l.job_id);
-      if (l.state === 'offered') await backToPending(this.env.DB, l.job_id);
-      else await endJob(this.env.DB, l.job_id, 'lost', `The relay stopped reporting on this job (lease expired at ${new Date(l.deadline).toISOString()}). It was not run again.`);
+    let freed = 0;
+    for (const l of this.leases.expired(now)) {
+      if (l.state === 'offered') await backToPending(this.env.DB, l.jobId);
+      else await endJob(this.env.DB, l.jobId, 'lost', `The relay stopped reporting on this job (lease expired at ${new Date(l.deadline).toISOString()}). It was not run again.`);
+      this.leases.remove(l.jobId);
+      freed++;
     }
-    await this.dispatch();
-  }
-
-  private lease(jobId: number, attempt: number) {
-    return this.sql.exec<{ state: string }>('SELECT state FROM leases WHERE job_id = ? AND attempt = ?', jobId, attempt).toArray()[0];
+    freed += await enforceMaxDuration(this.host, now);
+    await this.dispatch(freed);
   }
 
   private extendLease(jobId: number, attempt: number): void {
-    this.sql.exec("UPDATE leases SET deadline = ? WHERE job_id = ? AND attempt = ? AND state = 'leased'", Date.now() + LEASE_MS, jobId, attempt);
+    this.leases.extend(jobId, attempt, Date.now());
   }
 
   private async armAlarm(): Promise<void> {
-    const next = this.sql.exec<{ d: number | null }>('SELECT min(deadline) AS d FROM leases').one().d;
+    const next = this.leases.nextWakeup();
     if (next === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(next);
   }

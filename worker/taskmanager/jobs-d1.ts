@@ -4,35 +4,124 @@
  * never move a job backwards or end it twice.
  */
 import type { RelayMessage } from '../../shared/protocol';
+import { GLOBAL_LIMIT_PREFIX, launchRankSql, type ActiveJob, type QueuedJob } from './waiting';
 
 type Finish = Extract<RelayMessage, { type: 'finish' }>;
 
-/** Pending jobs of a relay that may start now: their client and repository are free. */
-export async function pickStartable(db: D1Database, relayId: number, limit: number): Promise<number[]> {
-  if (limit <= 0) return [];
+/** Pending jobs a dispatch round looks at (and gives a reason to), in dispatch order. */
+export const QUEUE_WINDOW = 200;
+
+/** A relay's pending jobs in dispatch order (?1 relay, ?2 how many). */
+export const QUEUE_SQL = `SELECT id, client_id, repository_id, explanation FROM jobs
+  WHERE relay_id = ?1 AND status = 'pending'
+  ORDER BY created, ${launchRankSql('launch_type')}, id LIMIT ?2`;
+
+export interface ActiveRow extends ActiveJob {
+  status: 'starting' | 'running';
+  attempt: number;
+  modified: number;
+  started: number | null;
+  maxSeconds: number | null;
+}
+
+export interface DispatchState {
+  relayName: string;
+  limits: { relay: number; global: number };
+  queue: QueuedJob[];
+  active: ActiveRow[];
+}
+
+/**
+ * Everything a dispatch round decides on, in one D1 round trip: the relay's pending jobs
+ * in dispatch order (jobs_dispatch_idx: relay_id, status, created, then a small sort of
+ * the jobs of equal `created`), every starting or running job of all relays (what is
+ * busy and how many run: bounded by the global limit; jobs_status_idx), and the limits.
+ */
+export async function loadDispatchState(db: D1Database, relayId: number): Promise<DispatchState> {
+  const [queue, active, settings, relay] = await db.batch<Record<string, unknown>>([
+    db.prepare(QUEUE_SQL).bind(relayId, QUEUE_WINDOW),
+    db.prepare(
+      `SELECT j.id, j.relay_id, j.client_id, j.repository_id, j.status, j.attempt, j.modified, j.started, p.max_duration_seconds
+         FROM jobs j LEFT JOIN policies p ON p.id = j.policy_id
+        WHERE j.status IN ('starting', 'running')`,
+    ),
+    db.prepare("SELECT key, value FROM settings WHERE key IN ('max_concurrent_jobs', 'max_concurrent_jobs_global')"),
+    db.prepare('SELECT name FROM relays WHERE id = ?').bind(relayId),
+  ]);
+  const setting = (key: string, fallback: number) => {
+    const row = settings!.results.find((r) => r.key === key);
+    const value = row ? Number(JSON.parse(String(row.value))) : NaN;
+    return Number.isFinite(value) && value >= 1 ? value : fallback;
+  };
+  const id = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return {
+    relayName: String(relay!.results[0]?.name ?? relayId),
+    limits: { relay: setting('max_concurrent_jobs', 4), global: setting('max_concurrent_jobs_global', 16) },
+    queue: queue!.results.map((r) => ({ id: Number(r.id), clientId: id(r.client_id), repositoryId: id(r.repository_id), explanation: (r.explanation as string | null) ?? null })),
+    active: active!.results.map((r) => ({
+      id: Number(r.id),
+      relayId: id(r.relay_id),
+      clientId: id(r.client_id),
+      repositoryId: id(r.repository_id),
+      status: r.status as 'starting' | 'running',
+      attempt: Number(r.attempt),
+      modified: Number(r.modified),
+      started: id(r.started),
+      maxSeconds: id(r.max_duration_seconds),
+    })),
+  };
+}
+
+/**
+ * Stores the waiting reasons that changed, on jobs still pending, and returns those that
+ * were actually written (a reason already stored, or a job started meanwhile, is not).
+ */
+export async function saveWaitingReasons(db: D1Database, changed: { id: number; reason: string }[]): Promise<{ id: number; reason: string }[]> {
+  if (!changed.length) return [];
   const { results } = await db
     .prepare(
-      `SELECT j.id FROM jobs j
-        WHERE j.relay_id = ?1 AND j.status = 'pending'
-          AND NOT EXISTS (SELECT 1 FROM jobs b WHERE b.status IN ('starting', 'running') AND b.id != j.id
-                          AND ((j.client_id IS NOT NULL AND b.client_id = j.client_id)
-                            OR (j.repository_id IS NOT NULL AND b.repository_id = j.repository_id)))
-        ORDER BY j.id LIMIT ?2`,
+      `UPDATE jobs SET explanation = r.value ->> '$.reason' FROM json_each(?1) AS r
+        WHERE jobs.id = r.value ->> '$.id' AND jobs.status = 'pending' AND jobs.explanation IS NOT r.value ->> '$.reason'
+        RETURNING id, explanation`,
     )
-    .bind(relayId, limit * 4)
-    .all<{ id: number }>();
-  return results.map((r) => r.id);
+    .bind(JSON.stringify(changed))
+    .all<{ id: number; explanation: string }>();
+  return results.map((r) => ({ id: Number(r.id), reason: r.explanation }));
 }
 
-export async function countActive(db: D1Database, relayId: number): Promise<number> {
-  const row = await db.prepare("SELECT count(*) AS n FROM jobs WHERE relay_id = ? AND status IN ('starting', 'running')").bind(relayId).first<{ n: number }>();
-  return row?.n ?? 0;
-}
-
-/** pending → starting; false if someone else took it. */
-export async function markStarting(db: D1Database, jobId: number): Promise<boolean> {
-  const r = await db.prepare("UPDATE jobs SET status = 'starting', modified = ?2 WHERE id = ?1 AND status = 'pending'").bind(jobId, Date.now()).run();
+/**
+ * pending → starting, and its waiting reason cleared; false if someone else took it or if,
+ * by now, its client or repository is busy or a limit is reached. The checks repeat the
+ * plan's inside the one UPDATE, so two rounds (or two relays, for the global limit) that
+ * planned on the same counts can never start more than the limits allow: D1 runs one
+ * write at a time.
+ */
+export async function markStarting(db: D1Database, jobId: number, relayId: number, limits: { relay: number; global: number }): Promise<boolean> {
+  const r = await db
+    .prepare(
+      `UPDATE jobs SET status = 'starting', explanation = NULL, modified = ?2
+        WHERE id = ?1 AND status = 'pending'
+          AND (SELECT count(*) FROM jobs WHERE relay_id = ?3 AND status IN ('starting', 'running')) < ?4
+          AND (SELECT count(*) FROM jobs WHERE status IN ('starting', 'running')) < ?5
+          AND NOT EXISTS (SELECT 1 FROM jobs b WHERE b.status IN ('starting', 'running')
+                            AND ((jobs.client_id IS NOT NULL AND b.client_id = jobs.client_id)
+                              OR (jobs.repository_id IS NOT NULL AND b.repository_id = jobs.repository_id)))`,
+    )
+    .bind(jobId, Date.now(), relayId, limits.relay, limits.global)
+    .run();
   return r.meta.changes === 1;
+}
+
+/** Other relays with jobs waiting on the global limit, those waiting longest first. */
+export async function relaysWaitingOnGlobal(db: D1Database, relayId: number, limit: number): Promise<number[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT relay_id FROM jobs WHERE status = 'pending' AND relay_id != ?1 AND explanation LIKE ?2
+        GROUP BY relay_id ORDER BY min(created) LIMIT ?3`,
+    )
+    .bind(relayId, `${GLOBAL_LIMIT_PREFIX}%`, limit)
+    .all<{ relay_id: number }>();
+  return results.map((r) => Number(r.relay_id));
 }
 
 /** starting → running, once the lease is granted. */
@@ -41,7 +130,11 @@ export async function markRunning(db: D1Database, jobId: number): Promise<void> 
   await db.prepare("UPDATE jobs SET status = 'running', started = ?2, modified = ?2 WHERE id = ?1 AND status = 'starting'").bind(jobId, now).run();
 }
 
-/** starting → pending: an offer the relay never answered (nothing was started). */
+/**
+ * starting → pending: an offer the relay never answered, or a job left `starting` with
+ * no offer behind it. Nothing was started: the relay runs a job only once it has its
+ * `lease`, and the edge sends that only after D1 says `running`.
+ */
 export async function backToPending(db: D1Database, jobId: number): Promise<void> {
   await db.prepare("UPDATE jobs SET status = 'pending', modified = ?2 WHERE id = ?1 AND status = 'starting'").bind(jobId, Date.now()).run();
 }

@@ -17,6 +17,7 @@ import { createPrepareJob } from './prepare';
 import { jobSchema, serializeJob } from './serialize';
 import { registerEvents } from './events';
 import { registerStdout } from './stdout';
+import { waitingFor } from './waiting-for';
 import { pokeRelays } from '../../taskmanager/poke';
 import { taskManagerFor } from '../../taskmanager/TaskManager';
 
@@ -181,13 +182,15 @@ export function jobRoutes() {
     if (q.relay) where.push(eq(jobs.relayId, q.relay));
     if (q.master_job) where.push(eq(jobs.masterJobId, q.master_job));
     const page = await listPage<typeof jobs, JobRow>(c.var.db, { table: jobs, id: jobs.id, orderFields: { created: jobs.created }, defaultOrder: '-id' }, q, where, c.req.url);
-    return c.json({ ...page, results: page.results.map((j) => serializeJob(j)) }, 200);
+    const reasons = await waitingFor(c.var.db, page.results);
+    return c.json({ ...page, results: page.results.map((j) => serializeJob(j, undefined, reasons.get(j.id))) }, 200);
   });
 
   app.openapi(routes.get, async (c) => {
     const job = await loadJob(c.var.db, c.req.valid('param').id);
     const deps = await c.var.db.select({ id: jobDependencies.dependsOnId }).from(jobDependencies).where(eq(jobDependencies.jobId, job.id));
-    return c.json(serializeJob(job, deps.map((d) => d.id).sort((a, b) => a - b)), 200);
+    const reasons = await waitingFor(c.var.db, [job]);
+    return c.json(serializeJob(job, deps.map((d) => d.id).sort((a, b) => a - b), reasons.get(job.id)), 200);
   });
 
   app.openapi(routes.cancel, async (c) => {

@@ -23,7 +23,10 @@ export const jobSchema = z
     finished: z.string().nullable(),
     elapsed_ms: z.number().int().nullable(),
     exit_code: z.number().int().nullable(),
-    explanation: z.string().nullable(),
+    explanation: z.string().nullable().openapi({
+      description:
+        'Why the job is in its status: why it ended, or why it has not started yet (`waiting: repository busy with job 123`, `waiting for job 12 (prepare_client)`).',
+    }),
     cancel_requested: z.boolean(),
     original_size: z.number().int().nullable(),
     compressed_size: z.number().int().nullable(),
@@ -33,7 +36,8 @@ export const jobSchema = z
   })
   .openapi('Job');
 
-export function serializeJob(j: JobRow, dependsOn?: number[]) {
+/** `waitingFor`: the dependency reason of a `waiting` job (waiting-for.ts), shown when it has no explanation of its own. */
+export function serializeJob(j: JobRow, dependsOn?: number[], waitingFor?: string) {
   return {
     ...trackedFields(j),
     type: j.type,
@@ -53,7 +57,7 @@ export function serializeJob(j: JobRow, dependsOn?: number[]) {
     finished: iso(j.finished),
     elapsed_ms: j.elapsedMs,
     exit_code: j.exitCode,
-    explanation: j.explanation,
+    explanation: j.explanation ?? waitingFor ?? null,
     cancel_requested: j.cancelRequested,
     original_size: j.originalSize,
     compressed_size: j.compressedSize,

@@ -1,0 +1,1 @@
+CREATE INDEX `jobs_dispatch_idx` ON `jobs` (`relay_id`,`status`,`created`);
