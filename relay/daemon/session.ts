@@ -60,6 +60,12 @@ export interface SessionOptions {
   heartbeatMs?: number;
   /** With no job running, a heartbeat only this often (it updates the relay's last_seen); default 5 min. */
   idleHeartbeatMs?: number;
+  /**
+   * Go-back-N retransmission: when a job has frames or a finish the edge has not acknowledged
+   * and its acknowledgements have not moved for this long, everything from ack + 1 is sent
+   * again (also what a reordered or dropped message left behind). Default 3 s.
+   */
+  retransmitMs?: number;
   /** Liveness ping (answered by the edge without waking it); default 10 s. */
   pingMs?: number;
   /** Nothing heard from the edge for this long: the socket is dead (half-open); redial. Default 3 pings. */
@@ -89,6 +95,8 @@ export class RelaySession {
   private readonly reports = new Map<string, (outcome: ReportOutcome) => void>();
   private timers: NodeJS.Timeout[] = [];
   private lastHeard = 0;
+  /** Per `job:attempt`: the acked seq last seen by retransmit(), to tell a stalled job. */
+  private readonly progress = new Map<string, number>();
   private lastHeartbeat = 0;
 
   constructor(private readonly o: SessionOptions) {}
@@ -102,6 +110,7 @@ export class RelaySession {
     this.timers.push(setInterval(() => this.heartbeat(), this.o.heartbeatMs ?? 15_000));
     this.timers.push(setInterval(() => this.ping(), this.o.pingMs ?? 10_000));
     this.timers.push(setInterval(() => this.flushAll(), this.o.flushMs ?? FLUSH_MS));
+    this.timers.push(setInterval(() => this.retransmit(), this.o.retransmitMs ?? 3000));
   }
 
   async stop(): Promise<void> {
@@ -323,6 +332,29 @@ export class RelaySession {
       return;
     }
     ws.send(PING_TEXT);
+  }
+
+  /**
+   * Resends what is stuck: the edge stores frames strictly in order (seq = acked + 1), so a
+   * frame that arrived after a gap was dropped and only a resend fills it. Runs on a timer;
+   * a job whose ack moved since the last run is left alone.
+   */
+  private retransmit(): void {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return;
+    const seen = new Set<string>();
+    for (const j of this.o.spool.jobs()) {
+      const key = `${j.jobId}:${j.attempt}`;
+      seen.add(key);
+      const stalled = this.progress.get(key) === j.acked;
+      this.progress.set(key, j.acked);
+      if (!stalled) continue;
+      const frames = j.lastSeq > j.acked ? this.o.spool.unacked(j.jobId, j.attempt) : [];
+      if (!frames.length && !j.finish) continue;
+      for (const frame of frames) this.send(frame);
+      if (j.finish) this.send(j.finish);
+      this.log({ level: 'warn', msg: 'resending unacknowledged output', job: j.jobId, attempt: j.attempt, fromSeq: j.acked + 1, frames: frames.length, finish: !!j.finish });
+    }
+    for (const key of this.progress.keys()) if (!seen.has(key)) this.progress.delete(key);
   }
 
   private heartbeat(): void {
