@@ -106,10 +106,14 @@ describe('relay session against the real orchestrator', () => {
       }, 60_000);
       assert.equal(done.status, 'successful', JSON.stringify(done));
       assert.equal(done.file_count, 20_000);
-      const res = await fetch(`${system.origin}/api/v1/jobs/${backup.id}/stdout?format=json&start_line=1&end_line=20000`, { headers: await sessionHeaders() });
-      const body = (await res.json()) as { total_lines: number; lines: { line: number; text: string }[] };
-      assert.equal(body.total_lines, 20_000);
-      body.lines.forEach((l, i) => assert.equal(l.text, `line ${i + 1}`));
+      const res = await fetch(`${system.origin}/api/v1/jobs/${backup.id}/stdout?format=json&download=1`, { headers: await sessionHeaders() });
+      const lines = (await res.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { line: number; stream: string; text: string });
+      // The edge may have noted why the job waited (system lines, before the relay's output).
+      const output = lines.filter((l) => l.stream !== 'system');
+      assert.ok(lines.slice(0, lines.length - output.length).every((l) => l.stream === 'system' && l.text.startsWith('waiting: ')));
+      assert.equal(output.length, 20_000);
+      output.forEach((l, i) => assert.equal(l.text, `line ${i + 1}`));
+      lines.forEach((l, i) => assert.equal(l.line, i + 1));
     } finally {
       await session.stop();
     }
