@@ -185,6 +185,8 @@ describe('settings', () => {
     const all = await get('/settings', admin);
     expect(all.body.results.map((s: any) => s.key)).toEqual(expect.arrayContaining(['public_url', 'catalog_enabled', 'auto_prune', 'auto_compact', 'backup_user', 'job_retention_days', 'max_concurrent_jobs', 'mail_password', 'max_concurrent_jobs_global', 'overdue_hours', 'housekeeping_hour']));
     expect(all.body.results.find((s: any) => s.key === 'job_retention_days').value).toBe(90);
+    // Dropped by 0008: it was never honored (one job per client, always).
+    expect(all.body.results.map((s: any) => s.key)).not.toContain('max_concurrent_jobs_per_client');
     expect((await patch('/settings/auto_prune', { value: 'yes' }, admin)).body.error.fields).toEqual({ value: ['Must be true or false.'] });
     expect((await patch('/settings/job_retention_days', { value: 0 }, admin)).status).toBe(400);
     expect((await patch('/settings/public_url', { value: 'javascript:alert(1)' }, admin)).status).toBe(400);

@@ -41,13 +41,13 @@ const TABLES = [
 
 /**
  * The rows the migrations seed: all of 0001_seed, then the data statements of later
- * migrations (settings they add or change, e.g. 0005's scheduler settings), in order, so
+ * migrations (settings they add, change or drop, e.g. 0005's scheduler settings), in order, so
  * every test starts from what a fresh deployment has.
  */
 function seedQueries(): string[] {
   const seedIndex = env.TEST_MIGRATIONS.findIndex((m) => m.name.includes('seed'));
   if (seedIndex < 0) throw new Error('seed migration not found');
-  const later = env.TEST_MIGRATIONS.slice(seedIndex + 1).flatMap((m) => m.queries.filter((q) => /^\s*(?:--[^\n]*\n\s*)*(INSERT|UPDATE)\s/i.test(q)));
+  const later = env.TEST_MIGRATIONS.slice(seedIndex + 1).flatMap((m) => m.queries.filter((q) => /^\s*(?:--[^\n]*\n\s*)*(INSERT|UPDATE|DELETE)\s/i.test(q)));
   return [...env.TEST_MIGRATIONS[seedIndex]!.queries, ...later];
 }
 

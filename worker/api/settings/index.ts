@@ -54,7 +54,6 @@ const valueBody = z.object({ value: z.union([z.string().max(4096), z.number(), z
 const INTEGER_RANGES: Record<string, [number, number]> = {
   job_retention_days: [1, 3650],
   max_concurrent_jobs: [1, 100],
-  max_concurrent_jobs_per_client: [1, 10],
   max_concurrent_jobs_global: [1, 1000],
   overdue_hours: [1, 24 * 366],
   housekeeping_hour: [0, 23],
