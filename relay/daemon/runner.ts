@@ -193,8 +193,13 @@ export class BorgJobRunner implements JobRunner {
     let source: StepResult | null = null;
     let sink: StepResult | null = null;
     if (preHook === null || preHook === 0) {
-      let sinkHandle: { stdin: NodeJS.WritableStream; kill(sig: 'SIGTERM' | 'SIGKILL'): void } | undefined;
+      // Reach the client before borg takes the repository lock: an unreachable client must
+      // not leave a local borg waiting on stdin with the lock held.
+      await ctx.client();
+      let sinkHandle: { stdin: NodeJS.WritableStream & { destroyed?: boolean; writableEnded?: boolean }; kill(sig: 'SIGTERM' | 'SIGKILL'): void } | undefined;
       let sourceFlow: { pause(): void; resume(): void } | undefined;
+      let sinkStarted!: () => void;
+      const started = new Promise<void>((r) => (sinkStarted = r));
       const sinkDone = runStep(plan.sink, ctx, {
         stdout: 'collect',
         holdStdin: true,
@@ -202,23 +207,56 @@ export class BorgJobRunner implements JobRunner {
           sinkHandle = h as typeof sinkHandle;
           // Backpressure from borg to the SSH channel: pause reading the source while the pipe is full.
           sinkHandle!.stdin.on('drain', () => sourceFlow?.resume());
+          sinkStarted();
         },
       });
-      // Give the local process a tick to start so onStart ran before data arrives.
-      await new Promise((r) => setImmediate(r));
-      source = await runStep(plan.source, ctx, {
-        onData: (chunk) => {
-          if (sinkHandle && !sinkHandle.stdin.write(chunk)) sourceFlow?.pause();
-        },
-        onStart: (h) => (sourceFlow = h),
-      });
-      const good = source.exitCode === 0 || (source.exitCode === 1 && plan.source.format === 'tar');
-      if (good) sinkHandle?.stdin.end();
-      else {
-        ctx.out.line('system', `The data source failed (${classifyExit(source.exitCode, source.signal).message}); stopping borg so no partial archive is committed.`);
-        sinkHandle?.kill('SIGTERM');
+      // The sink may fail before it starts (a secret that cannot be opened): then it never calls onStart.
+      const sinkFailed = sinkDone.then(
+        () => undefined,
+        () => undefined,
+      );
+      await Promise.race([started, sinkFailed]);
+      if (!sinkHandle) {
+        sink = await sinkDone; // rethrows its error
+      } else {
+        // The source stops when the sink is gone (borg failed early: its stdin would never drain
+        // again and the paused SSH channel would never close) or the job is canceled.
+        const sourceAbort = new AbortController();
+        const stopSource = () => {
+          sourceFlow?.resume();
+          sourceAbort.abort();
+        };
+        ctx.signal.addEventListener('abort', stopSource, { once: true });
+        let sinkEnded = false;
+        void sinkFailed.then(() => {
+          sinkEnded = true;
+          stopSource();
+        });
+        try {
+          source = await runStep(plan.source, { ...ctx, signal: sourceAbort.signal }, {
+            onData: (chunk) => {
+              const stdin = sinkHandle!.stdin;
+              if (sinkEnded || stdin.destroyed || stdin.writableEnded) return; // borg is gone: its exit status tells
+              if (!stdin.write(chunk)) sourceFlow?.pause();
+            },
+            onStart: (h) => (sourceFlow = h),
+          });
+        } catch (e) {
+          // The source failed to run at all (connection lost…): stop borg, no archive.
+          sinkHandle.kill('SIGTERM');
+          await sinkFailed;
+          throw e;
+        } finally {
+          ctx.signal.removeEventListener('abort', stopSource);
+        }
+        const good = !sinkEnded && (source.exitCode === 0 || (source.exitCode === 1 && plan.source.format === 'tar'));
+        if (good) sinkHandle.stdin.end();
+        else if (!sinkEnded) {
+          ctx.out.line('system', `The data source failed (${classifyExit(source.exitCode, source.signal).message}); stopping borg so no partial archive is committed.`);
+          sinkHandle.kill('SIGTERM');
+        }
+        sink = await sinkDone;
       }
-      sink = await sinkDone;
     }
     const code = pullExitCode({ preHook, source: source?.exitCode ?? null, sink: sink?.exitCode ?? null, format: plan.source.format });
     if (plan.postHook) await runStep(plan.postHook(code), ctx);

@@ -93,6 +93,7 @@ export class RelaySession {
   private readonly running = new Map<number, Running>();
   private readonly offered = new Map<number, JobSpec>();
   private readonly reports = new Map<string, (outcome: ReportOutcome) => void>();
+  private readonly canceledBeforeStart = new Set<string>();
   private timers: NodeJS.Timeout[] = [];
   private lastHeard = 0;
   /** Per `job:attempt`: the acked seq last seen by retransmit(), to tell a stalled job. */
@@ -226,9 +227,13 @@ export class RelaySession {
       case 'finish_ack':
         this.o.spool.forget(msg.jobId, msg.attempt);
         return;
-      case 'cancel':
-        this.running.get(msg.jobId)?.abort.abort();
+      case 'cancel': {
+        const r = this.running.get(msg.jobId);
+        if (r) r.abort.abort();
+        // Canceled between offer and lease: when the lease comes, the job ends at once, unrun.
+        else if (this.offered.get(msg.jobId)?.attempt === msg.attempt) this.canceledBeforeStart.add(`${msg.jobId}:${msg.attempt}`);
         return;
+      }
       case 'error':
         this.log({ level: 'warn', msg: 'orchestrator error', code: msg.code, message: msg.message, about: msg.about });
         return;
@@ -255,7 +260,10 @@ export class RelaySession {
     this.log({ level: 'info', msg: 'job started', job: spec.jobId, attempt: spec.attempt, kind: spec.kind });
     let outcome: JobOutcome;
     try {
-      outcome = await this.o.runner.run(spec, sink, r.abort.signal);
+      if (this.canceledBeforeStart.delete(`${spec.jobId}:${spec.attempt}`)) r.abort.abort();
+      outcome = r.abort.signal.aborted
+        ? { status: 'canceled', exitCode: null, explanation: 'Canceled before it started; nothing ran.', result: null }
+        : await this.o.runner.run(spec, sink, r.abort.signal);
     } catch (e) {
       outcome = { status: 'error', exitCode: null, explanation: `The relay failed to run the job: ${(e as Error).message}`, result: null };
     }

@@ -7,7 +7,7 @@ import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { call, get, ORIGIN, post, secret } from './helpers';
-import { buildWorld, type World } from './fixtures';
+import { buildWorld, create, type World } from './fixtures';
 
 class FakeRelay {
   readonly inbox: any[] = [];
@@ -156,5 +156,28 @@ describe('dispatch', () => {
     relay.send({ type: 'finish', jobId: offer.spec.jobId, attempt: 1, lastSeq: 0, status: 'canceled', exitCode: null, explanation: 'Canceled by the operator.', result: null });
     await relay.take('finish_ack');
     expect((await job(w, offer.spec.jobId)).status).toBe('canceled');
+  });
+
+  it('a cancel while the job is on offer is sent again with the lease; an accept after the offer was taken back gets no lease', async () => {
+    const w = await buildWorld({ ready: true });
+    const relay = await connectRelay(w);
+    await post(`/policies/${w.policyId}/launch`, {}, w.admin);
+    const offer = await relay.take('offer');
+    expect((await post(`/jobs/${offer.spec.jobId}/cancel`, {}, w.admin)).status).toBe(202);
+    await relay.take('cancel'); // the relay may not know the job yet: it is told again below
+    relay.send({ type: 'accept', jobId: offer.spec.jobId, attempt: 1 });
+    await relay.take('lease');
+    expect(await relay.take('cancel')).toEqual({ type: 'cancel', jobId: offer.spec.jobId, attempt: 1 });
+
+    // An offer taken back (the job is pending again in D1) is not leased on a late accept.
+    const other = await create('/policies', { name: 'other', type: 'config', schedule: w.scheduleId, repository: w.repositoryId, clients: [w.client2Id] }, w.admin);
+    relay.send({ type: 'finish', jobId: offer.spec.jobId, attempt: 1, lastSeq: 0, status: 'canceled', exitCode: null, explanation: 'Canceled before it started; nothing ran.', result: null });
+    await relay.take('finish_ack');
+    await post(`/policies/${other.id}/launch`, {}, w.admin);
+    const late = await relay.take('offer');
+    await env.DB.prepare("UPDATE jobs SET status = 'pending' WHERE id = ?").bind(late.spec.jobId).run();
+    relay.send({ type: 'accept', jobId: late.spec.jobId, attempt: 1 });
+    expect(await relay.take('error')).toMatchObject({ code: 'unknown_job', about: 'accept' });
+    expect(relay.inbox.some((m) => m.type === 'lease' && m.jobId === late.spec.jobId)).toBe(false);
   });
 });

@@ -137,4 +137,20 @@ describe('scheduled()', () => {
     await tick(new Date('2026-11-26T03:00:30Z')); // housekeeping_hour defaults to 3
     expect(await count()).toBe(0);
   });
+
+  it('a schedule the runtime cannot evaluate skips its policies and blocks no other', async () => {
+    const w = await buildWorld({ ready: true });
+    const broken = await create('/schedules', { name: 'broken', crontab: '0 3 * * *', timezone: 'UTC' }, w.admin);
+    const bad = await create('/policies', { name: 'bad', type: 'config', schedule: broken.id, repository: w.repositoryId, clients: [w.client2Id] }, w.admin);
+    // As if the runtime no longer knew a stored timezone.
+    await env.DB.prepare("UPDATE schedules SET timezone = 'Not/AZone' WHERE id = ?").bind(broken.id).run();
+    // The bad policy sorts first (earlier next_run).
+    await setNextRun(bad.id, new Date(NOW.getTime() - 60_000));
+    await setNextRun(w.policyId, new Date(NOW.getTime() - 1000));
+    const report = await runSchedulerTick(openDb(env.DB), NOW);
+    expect(report.skipped).toEqual([{ policy: bad.id, reason: expect.stringMatching(/^the schedule cannot be evaluated: /) }]);
+    expect(report.launched).toBe(1);
+    expect(await nextRunOf(bad.id)).toBeNull();
+    expect((await jobsOf(w.policyId)).filter((j) => j.type === 'backup')).toHaveLength(2);
+  });
 });

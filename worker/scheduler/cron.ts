@@ -26,10 +26,10 @@ export async function onCron(env: Env, now: Date): Promise<void> {
         .catch((e: unknown) => console.error(JSON.stringify({ level: 'error', msg: 'poke failed', relay: id, error: String((e as Error)?.message ?? e) }))),
     ),
   );
-  if (report.due || report.skipped.length) {
+  if (report.due || report.skipped.length || report.error) {
     console.log(
       JSON.stringify({
-        level: report.skipped.length ? 'warn' : 'info',
+        level: report.error ? 'error' : report.skipped.length ? 'warn' : 'info',
         msg: 'scheduler tick',
         at: now.toISOString(),
         due: report.due,
@@ -37,6 +37,7 @@ export async function onCron(env: Env, now: Date): Promise<void> {
         jobs: report.jobs,
         skipped: report.skipped.slice(0, 20),
         more: report.more,
+        error: report.error,
         queries: report.queries,
         batches: report.batches,
         timings: report.timings,

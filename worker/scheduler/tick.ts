@@ -55,8 +55,10 @@ export interface TickReport {
   skipped: { policy: number; reason: string }[];
   batches: number;
   queries: number;
-  /** Due policies left for the next tick (the query budget ran out). */
+  /** Due policies left for the next tick (the query budget ran out, or a batch failed). */
   more: boolean;
+  /** Why a batch failed (the jobs written before it stand; its claimed runs are skipped). */
+  error?: string;
   relays: number[];
   /** Milliseconds spent per batch in each phase. */
   timings: { select: number; claim: number; lookups: number; plan: number; write: number }[];
@@ -73,8 +75,17 @@ export async function runSchedulerTick(db: Db, now: Date, options: { batch?: num
       report.more = true;
       break;
     }
-    const handled = await runBatch(db, now, batch, report, relays, options.random);
-    report.batches++;
+    let handled: number;
+    try {
+      handled = await runBatch(db, now, batch, report, relays, options.random);
+    } catch (e) {
+      // Keep what was written: its relays must still be poked (the caller does it from the report).
+      report.error = String((e as Error)?.message ?? e).slice(0, 300);
+      report.more = true;
+      break;
+    } finally {
+      report.batches++;
+    }
     if (handled < batch) break;
   }
   report.relays = [...relays];
@@ -115,7 +126,18 @@ async function runBatch(db: Db, now: Date, limit: number, report: TickReport, re
   report.due += due.length;
 
   // Claim: move next_run past now, only where it is still what we read.
-  const moves = due.map((p) => [p.id, p.next_run, policyNextRun(p.crontab, p.timezone, now, p.jitter_seconds, random)?.getTime() ?? null]);
+  const unschedulable = new Set<number>();
+  const moves = due.map((p) => {
+    try {
+      return [p.id, p.next_run, policyNextRun(p.crontab, p.timezone, now, p.jitter_seconds, random)?.getTime() ?? null];
+    } catch (e) {
+      // A crontab or timezone this runtime cannot evaluate must not block every other policy:
+      // this one gets no next run (saving its schedule again recomputes it) and is skipped.
+      unschedulable.add(p.id);
+      report.skipped.push({ policy: p.id, reason: `the schedule cannot be evaluated: ${String((e as Error)?.message ?? e).slice(0, 200)}` });
+      return [p.id, p.next_run, null];
+    }
+  });
   const { results: claimedRows } = await d1
     .prepare(
       // UPDATE … FROM: one primary-key lookup per policy (subqueries over the JSON correlated
@@ -130,7 +152,7 @@ async function runBatch(db: Db, now: Date, limit: number, report: TickReport, re
   report.queries++;
   lap('claim');
   const claimed = new Set(claimedRows.map((r) => r.id));
-  const policies = due.filter((p) => claimed.has(p.id));
+  const policies = due.filter((p) => claimed.has(p.id) && !unschedulable.has(p.id));
   if (!policies.length) return due.length;
 
   const policyIds = JSON.stringify(policies.map((p) => p.id));

@@ -142,8 +142,15 @@ export class TaskManager extends DurableObject<Env> {
         const lease = this.leases.get(msg.jobId, msg.attempt);
         if (lease?.state !== 'offered') return this.send(ws, { type: 'error', code: 'unknown_job', message: `Job ${msg.jobId} attempt ${msg.attempt} is not on offer.`, about: 'accept' });
         const leaseUntil = this.leases.accept(msg.jobId, Date.now());
-        await markRunning(this.env.DB, msg.jobId);
+        // D1 I/O lets other events in: the offer may have timed out (job back to pending) meanwhile.
+        const running = await markRunning(this.env.DB, msg.jobId);
+        if (!running) {
+          this.leases.remove(msg.jobId);
+          return this.send(ws, { type: 'error', code: 'unknown_job', message: `Job ${msg.jobId} attempt ${msg.attempt} is no longer on offer.`, about: 'accept' });
+        }
         this.send(ws, { type: 'lease', jobId: msg.jobId, attempt: msg.attempt, leaseUntil });
+        // A cancel requested while the offer was out (or the relay was away) is not lost.
+        if (running.cancelRequested) this.send(ws, { type: 'cancel', jobId: msg.jobId, attempt: msg.attempt });
         await this.armAlarm();
         return this.subscribers.publishStatuses();
       }

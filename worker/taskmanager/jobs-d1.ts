@@ -125,9 +125,17 @@ export async function relaysWaitingOnGlobal(db: D1Database, relayId: number, lim
 }
 
 /** starting → running, once the lease is granted. */
-export async function markRunning(db: D1Database, jobId: number): Promise<void> {
+/**
+ * starting → running: null when the job is no longer `starting` (e.g. the offer timed out
+ * meanwhile), else whether a cancel was requested before it started (the relay is told at once).
+ */
+export async function markRunning(db: D1Database, jobId: number): Promise<{ cancelRequested: boolean } | null> {
   const now = Date.now();
-  await db.prepare("UPDATE jobs SET status = 'running', started = ?2, modified = ?2 WHERE id = ?1 AND status = 'starting'").bind(jobId, now).run();
+  const row = await db
+    .prepare("UPDATE jobs SET status = 'running', started = ?2, modified = ?2 WHERE id = ?1 AND status = 'starting' RETURNING cancel_requested")
+    .bind(jobId, now)
+    .first<{ cancel_requested: number }>();
+  return row ? { cancelRequested: row.cancel_requested === 1 } : null;
 }
 
 /**
