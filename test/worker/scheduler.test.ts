@@ -153,4 +153,18 @@ describe('scheduled()', () => {
     expect(await nextRunOf(bad.id)).toBeNull();
     expect((await jobsOf(w.policyId)).filter((j) => j.type === 'backup')).toHaveLength(2);
   });
+
+  it('editing a policy keeps its due run unless the schedule, the jitter or its enabled state changed', async () => {
+    const w = await buildWorld({ ready: true });
+    const due = new Date(Date.now() - 30_000);
+    await setNextRun(w.policyId, due);
+    expect((await patch(`/policies/${w.policyId}`, { name: 'renamed', keep_daily: 3 }, w.admin)).status).toBe(200);
+    expect(await nextRunOf(w.policyId)).toBe(due.getTime()); // still due: the next tick runs it
+    expect((await patch(`/policies/${w.policyId}`, { jitter_seconds: 60 }, w.admin)).status).toBe(200);
+    expect((await nextRunOf(w.policyId))!).toBeGreaterThan(Date.now());
+    await setNextRun(w.policyId, due);
+    expect((await patch(`/policies/${w.policyId}`, { enabled: false }, w.admin)).status).toBe(200);
+    expect((await patch(`/policies/${w.policyId}`, { enabled: true }, w.admin)).status).toBe(200);
+    expect((await nextRunOf(w.policyId))!).toBeGreaterThan(Date.now()); // back on: from now, no stale run
+  });
 });

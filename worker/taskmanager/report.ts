@@ -37,12 +37,17 @@ export async function applyReport(db: D1Database, relayId: number, msg: Report):
     if (client.fp !== null && client.fp !== r.hostKeyFingerprint) {
       return { ok: false, reason: `The host key of client ${r.clientId} is ${r.hostKeyFingerprint}, but ${client.fp} is pinned: an admin must re-pin it before the client can be used.` };
     }
-    await db.batch([
+    // The pin is checked again in the write: an admin's re-pin between the read and here wins.
+    const [update] = await db.batch([
       db
-        .prepare('UPDATE clients SET ready = 1, mark_as_to_update = 0, ip = coalesce(?2, ip), borg_version = coalesce(?3, borg_version), host_key_fingerprint = ?4, modified = ?5 WHERE id = ?1')
+        .prepare(
+          `UPDATE clients SET ready = 1, mark_as_to_update = 0, ip = coalesce(?2, ip), borg_version = coalesce(?3, borg_version), host_key_fingerprint = ?4, modified = ?5
+            WHERE id = ?1 AND (host_key_fingerprint IS NULL OR host_key_fingerprint = ?4)`,
+        )
         .bind(r.clientId, r.ip, r.borgVersion, r.hostKeyFingerprint, now),
-      db.prepare("DELETE FROM readiness_tokens WHERE object_type = 'client' AND object_id = ?").bind(r.clientId),
+      db.prepare("DELETE FROM readiness_tokens WHERE object_type = 'client' AND object_id = ?1 AND changes() = 1").bind(r.clientId),
     ]);
+    if ((update?.meta.changes ?? 0) !== 1) return { ok: false, reason: `The host key of client ${r.clientId} was re-pinned meanwhile; prepare the client again.` };
     return { ok: true };
   }
   if (job.type !== 'prepare_repository' || job.repository_id !== r.repositoryId) return { ok: false, reason: `Job ${msg.jobId} does not prepare repository ${r.repositoryId}.` };

@@ -314,7 +314,12 @@ export function policyRoutes() {
         repositoryId: repository.id,
         options: split.options,
         secrets: split.secrets,
-        nextRun: policyNextRun(schedule.crontab, schedule.timezone, new Date(), body.jitter_seconds ?? row.jitterSeconds),
+        // Only when what decides it changed (or the policy comes back on): an edit of anything
+        // else in the minute a run is due must not push that run to the next time.
+        nextRun:
+          schedule.id !== row.scheduleId || (body.jitter_seconds ?? row.jitterSeconds) !== row.jitterSeconds || (body.enabled === true && !row.enabled) || row.nextRun === null
+            ? policyNextRun(schedule.crontab, schedule.timezone, new Date(), body.jitter_seconds ?? row.jitterSeconds)
+            : row.nextRun,
         ...modifiedStamp(c),
       })
       .where(eq(policies.id, id))
