@@ -12,10 +12,7 @@ import type { Db } from '../http/context';
 import { conflict } from '../http/errors';
 import { hasRetention, type PolicyRow } from '../api/policies';
 import { busyClients, insertPlannedJobs, type JobRow } from './create';
-import { deduplicateArchiveNames, planLaunch } from './plan';
-
-/** Archive names hold their launch minute; a relaunch (-rN) is counted separately. */
-const RECENT_NAMES_MS = 5 * 60_000;
+import { deduplicateArchiveNames, planLaunch, planSettings, RECENT_NAMES_MS } from './plan';
 
 export interface LaunchOptions {
   now?: Date;
@@ -56,7 +53,7 @@ export async function launchPolicy(db: Db, policy: PolicyRow, launchType: Launch
     repository: { id: repository.id, ready: repository.ready },
     relayId: repository.relayId,
     clients: enabled.map((cl) => ({ id: cl.id, hostname: cl.hostname, ready: cl.ready, markAsToUpdate: cl.markAsToUpdate })),
-    settings: { catalogEnabled: s.catalog_enabled !== false, autoPrune: s.auto_prune !== false, autoCompact: s.auto_compact !== false },
+    settings: planSettings(s),
     launchType,
     now,
     ...(options.retry ? { attempt: options.retry.attempt, archiveName: options.retry.archiveName } : {}),

@@ -109,6 +109,14 @@ export function planLaunch(input: PlanInput): PlannedJob[] {
   return jobs;
 }
 
+/** The settings a launch plan depends on, from their stored values (absent or not false = on). */
+export function planSettings(s: Record<string, unknown>): PlanInput['settings'] {
+  return { catalogEnabled: s.catalog_enabled !== false, autoPrune: s.auto_prune !== false, autoCompact: s.auto_compact !== false };
+}
+
+/** Archive names hold their launch minute: only backups created this recently can clash with a new one. */
+export const RECENT_NAMES_MS = 5 * 60_000;
+
 /**
  * Archive names are unique in a repository: borg refuses to create one that exists. Two
  * policies of the same type for the same host on one repository, launched in the same

@@ -10,7 +10,7 @@
 import { readSetting } from '../api/settings/store';
 import { openDb } from '../db/client';
 import { runHousekeeping } from '../housekeeping';
-import { taskManagerFor } from '../taskmanager/TaskManager';
+import { pokeRelay } from '../taskmanager/poke';
 import { runSchedulerTick } from './tick';
 
 /** The invocation's D1 budget (1,000 on the platform), minus a margin for the pokes and logs. */
@@ -19,13 +19,7 @@ const INVOCATION_BUDGET = 950;
 export async function onCron(env: Env, now: Date): Promise<void> {
   const db = openDb(env.DB);
   const report = await runSchedulerTick(db, now);
-  await Promise.all(
-    report.relays.map((id) =>
-      taskManagerFor(env, id)
-        .poke()
-        .catch((e: unknown) => console.error(JSON.stringify({ level: 'error', msg: 'poke failed', relay: id, error: String((e as Error)?.message ?? e) }))),
-    ),
-  );
+  await Promise.all(report.relays.map((id) => pokeRelay(env, id)));
   if (report.due || report.skipped.length || report.error) {
     console.log(
       JSON.stringify({

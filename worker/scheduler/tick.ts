@@ -21,7 +21,7 @@ import { ACTIVE_JOB_STATUSES, type PolicyType } from '../../shared/domain';
 import { readSettings } from '../api/settings/store';
 import type { Db } from '../http/context';
 import { insertPlannedJobs } from '../jobs/create';
-import { deduplicateArchiveNames, planLaunch, type PlannedJob } from '../jobs/plan';
+import { deduplicateArchiveNames, planLaunch, planSettings, RECENT_NAMES_MS, type PlannedJob } from '../jobs/plan';
 import { policyNextRun } from './next-run';
 
 /** Due policies handled per batch; a batch is ~10 queries plus 4 per chunk of jobs. */
@@ -30,7 +30,6 @@ export const BATCH_POLICIES = 2000;
 export const CHUNK_JOBS = 4000;
 /** Stop starting new batches past this many queries (the platform's limit is 1,000). */
 export const QUERY_BUDGET = 800;
-const RECENT_NAMES_MS = 5 * 60_000;
 
 interface DueRow {
   id: number;
@@ -246,7 +245,7 @@ async function runBatch(db: Db, now: Date, limit: number, report: TickReport, re
       repository: { id: p.repository_id, ready: !!p.repository_ready },
       relayId: p.relay_id,
       clients: free.map((c) => ({ id: c.id, hostname: c.hostname, ready: !!c.ready, markAsToUpdate: !!c.mark_as_to_update })),
-      settings: { catalogEnabled: settings.catalog_enabled !== false, autoPrune: settings.auto_prune !== false, autoCompact: settings.auto_compact !== false },
+      settings: planSettings(settings),
       launchType: 'scheduled',
       now,
     });

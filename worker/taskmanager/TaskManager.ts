@@ -8,6 +8,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { OutputLine, OutputStream } from '../../shared/output';
 import { PING_TEXT, PONG_TEXT, PROTOCOL_VERSION, parseRelayMessage, type EdgeMessage, type RelayMessage } from '../../shared/protocol';
+import { pokeRelay } from './poke';
 import { applyReport } from './report';
 import { dispatchRound, enforceMaxDuration, overrunText, type DispatchHost } from './dispatch';
 import { backToPending, endJob, finishJob, markRunning } from './jobs-d1';
@@ -228,12 +229,7 @@ export class TaskManager extends DurableObject<Env> {
         this.subscribers.linesStored(jobId);
       },
       origin: () => this.sql.exec<{ value: string }>("SELECT value FROM kv WHERE key = 'origin'").toArray()[0]?.value ?? 'http://localhost:8787',
-      poke: (relayId) =>
-        this.ctx.waitUntil(
-          taskManagerFor(this.env, relayId)
-            .poke()
-            .catch((e: unknown) => console.error(JSON.stringify({ level: 'error', msg: 'poke failed', relay: relayId, error: String((e as Error)?.message ?? e) }))),
-        ),
+      poke: (relayId) => this.ctx.waitUntil(pokeRelay(this.env, relayId)),
     };
   }
 
