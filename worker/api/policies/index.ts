@@ -1,7 +1,7 @@
 /** Policies: what to back up (type + options), from which clients, where, when, and how long to keep it. */
 import { inList } from '../../db/in-list';
 import { z } from '@hono/zod-openapi';
-import { eq, inArray } from 'drizzle-orm';
+import { eq, inArray, isNotNull } from 'drizzle-orm';
 import { COMPRESSION_HINT, COMPRESSION_RE, KEEP_WITHIN_HINT, KEEP_WITHIN_RE } from '../../../shared/borg-values';
 import { POLICY_TYPES, type PolicyType } from '../../../shared/domain';
 import { audit } from '../../audit';
@@ -219,7 +219,7 @@ async function resolveReferences(db: Db, scheduleId: number, repositoryId: numbe
 }
 
 const routes = {
-  list: apiRoute({ method: 'get', path: '/policies', access: 'viewer', tags: ['policies'], summary: 'List policies', request: { query: listQuerySchema.extend({ enabled: booleanFilter, type: z.enum(POLICY_TYPES).optional(), schedule: idFilter, repository: idFilter, client: idFilter, search: z.string().max(200).optional() }) }, responses: { 200: jsonContent(pageSchema(policySchema), 'A page of policies'), ...errorResponses } }),
+  list: apiRoute({ method: 'get', path: '/policies', access: 'viewer', tags: ['policies'], summary: 'List policies; order_by=next_run gives the soonest runs first (policies without a next run are left out)', request: { query: listQuerySchema.extend({ enabled: booleanFilter, type: z.enum(POLICY_TYPES).optional(), schedule: idFilter, repository: idFilter, client: idFilter, search: z.string().max(200).optional() }) }, responses: { 200: jsonContent(pageSchema(policySchema), 'A page of policies'), ...errorResponses } }),
   create: apiRoute({ method: 'post', path: '/policies', access: 'admin', tags: ['policies'], summary: 'Create a policy', request: jsonBody(createPolicy), responses: { 201: jsonContent(policySchema, 'Created'), ...errorResponses } }),
   get: apiRoute({ method: 'get', path: '/policies/{id}', access: 'viewer', tags: ['policies'], summary: 'Get a policy', request: { params: idParams }, responses: { 200: jsonContent(policySchema, 'The policy'), ...errorResponses } }),
   update: apiRoute({ method: 'patch', path: '/policies/{id}', access: 'admin', tags: ['policies'], summary: 'Update a policy (options replace the old ones; omitted secrets are kept)', request: { params: idParams, ...jsonBody(updatePolicy) }, responses: { 200: jsonContent(policySchema, 'Updated'), ...errorResponses } }),
@@ -245,7 +245,11 @@ export function policyRoutes() {
     if (q.repository) where.push(eq(policies.repositoryId, q.repository));
     if (q.client) where.push(inArray(policies.id, db.select({ id: policyClients.policyId }).from(policyClients).where(eq(policyClients.clientId, q.client))));
     if (q.search) where.push(searchAny([policies.name], q.search));
-    const page = await listPage<typeof policies, PolicyRow>(db, { table: policies, id: policies.id, orderFields: { name: policies.name, created: policies.created }, defaultOrder: 'id' }, q, where, c.req.url);
+    // Keyset paging needs a total order, so ordering by next_run (the dashboard's upcoming
+    // runs) leaves out the policies that have none: their crontab never runs again.
+    if (q.order_by === 'next_run' || q.order_by === '-next_run') where.push(isNotNull(policies.nextRun));
+    const orderFields = { name: policies.name, created: policies.created, next_run: policies.nextRun };
+    const page = await listPage<typeof policies, PolicyRow>(db, { table: policies, id: policies.id, orderFields, defaultOrder: 'id' }, q, where, c.req.url);
     const rel = await loadRelated(db, page.results);
     return c.json({ ...page, results: page.results.map((p) => serializePolicy(p, rel)) }, 200);
   });
