@@ -1,3 +1,3 @@
-/** Placeholder until this page is built. */
-export function ProfilePage() { return <section><h1>ProfilePage</h1><p>Not built yet.</p></section>; }
-export function TokensPage() { return <section><h1>TokensPage</h1><p>Not built yet.</p></section>; }
+/** The signed-in user's own pages: profile and API tokens (routes.tsx loads them by name). */
+export { ProfilePage } from './profile';
+export { TokensPage } from './tokens';

@@ -1,3 +1,3 @@
-/** Placeholder until this page is built. */
-export function ScheduleList() { return <section><h1>ScheduleList</h1><p>Not built yet.</p></section>; }
-export function ScheduleEdit() { return <section><h1>ScheduleEdit</h1><p>Not built yet.</p></section>; }
+/** Schedules: the list and the editor with its live preview (routes.tsx loads them by name). */
+export { ScheduleList } from './list';
+export { ScheduleEdit } from './edit';
