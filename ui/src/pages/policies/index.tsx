@@ -1,3 +1,3 @@
-/** Placeholder until this page is built. */
-export function PolicyList() { return <section><h1>PolicyList</h1><p>Not built yet.</p></section>; }
-export function PolicyEdit() { return <section><h1>PolicyEdit</h1><p>Not built yet.</p></section>; }
+/** Policies: the list (with launch) and the type-adaptive create/edit page. Named exports for routes.tsx. */
+export { PolicyList } from './list';
+export { PolicyEdit } from './edit';
