@@ -91,6 +91,13 @@ function ScheduleForm({ schedule }: { schedule: Schedule | null }) {
     return form.error;
   };
 
+  // A save refused only for the crontab or timezone is answered once the preview accepts
+  // them again: its "Some fields are invalid." must not stay above a valid form.
+  useEffect(() => {
+    const fields = Object.keys(form.error?.body.error.fields ?? {});
+    if (preview.preview && fields.length && fields.every((f) => f === 'crontab' || f === 'timezone')) form.setError(null);
+  }, [preview.preview]);
+
   const save = async (e: Event) => {
     e.preventDefault();
     const saved = await form.submit((v) => (schedule ? api<Schedule>('PATCH', `/schedules/${schedule.id}`, v) : api<Schedule>('POST', '/schedules', v)));
