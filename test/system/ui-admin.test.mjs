@@ -102,7 +102,7 @@ test('schedule form: preview as you type, a bad crontab beside its field, save, 
   assert.deepEqual([stored[0].crontab, stored[0].timezone, stored[0].enabled], ['0 2 * * *', 'Europe/Paris', true]);
 
   // The admin's enabled switch and the enabled filter.
-  await page.getByRole('switch', { name: 'Enabled: schedule nightly-paris' }).click();
+  await page.getByRole('switch', { name: 'Enabled: Schedule nightly-paris' }).click();
   await page.waitForFunction(async (id) => (await (await fetch(`/api/v1/schedules/${id}`)).json()).enabled === false, stored[0].id);
   await page.locator('.list-tools').getByLabel('Enabled').selectOption('true');
   await page.waitForFunction(() => !document.querySelector('tbody')?.textContent?.includes('nightly-paris'));
@@ -131,6 +131,19 @@ test('schedule form: preview as you type, a bad crontab beside its field, save, 
   await page.waitForURL('**/schedules');
   assert.equal((await api('GET', `/schedules/${stored[0].id}`)).status, 404);
 
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the schedule form and its preview fit a phone', async () => {
+  const { page, errors, context } = await openPage(browser, system.origin, { viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
+  await signIn(page);
+  await page.goto('/schedules/new');
+  await page.getByLabel('Crontab').fill('*/15 * * * 1-5');
+  await page.locator('table.runs tbody tr').nth(4).waitFor();
+  assert.match(await page.getByTestId('schedule-description').textContent(), /Every 15 minutes, Monday through Friday/);
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'nothing overflows sideways');
+  await screenshot(page, 'schedule-form-phone');
   assert.deepEqual(errors, []);
   await context.close();
 });

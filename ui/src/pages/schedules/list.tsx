@@ -47,7 +47,7 @@ export function ScheduleList() {
         search
         filters={[{ name: 'enabled', label: 'Enabled', options: [['', 'Any'], ['true', 'Enabled'], ['false', 'Disabled']] }]}
         defaultOrder="name"
-        toggle={(s) => `schedule ${s.name}`}
+        toggle={(s) => `Schedule ${s.name}`}
       />
     </section>
   );

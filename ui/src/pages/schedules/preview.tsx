@@ -82,7 +82,10 @@ export function PreviewPanel({ state, crontab }: { state: PreviewState; crontab:
                   <tr key={r.utc}>
                     <td data-label="#">{i + 1}</td>
                     <td data-label="Local">
-                      <time dateTime={r.local}>{local.text}</time> <span class="offset">UTC{local.offset}</span>
+                      {/* One item, so on a phone's stacked row the offset wraps with its time. */}
+                      <span>
+                        <time dateTime={r.local}>{local.text}</time> <span class="offset">UTC{local.offset}</span>
+                      </span>
                     </td>
                     <td data-label="UTC">
                       <time dateTime={r.utc}>{utcText(r.utc)}</time>
