@@ -1,3 +1,3 @@
-/** Placeholder until this page is built. */
-export function JobList() { return <section><h1>JobList</h1><p>Not built yet.</p></section>; }
-export function JobPage() { return <section><h1>JobPage</h1><p>Not built yet.</p></section>; }
+/** The jobs pages: the list (/jobs) and one job with its live output (/jobs/:id). */
+export { JobList } from './list';
+export { JobPage } from './job-page';

@@ -1,2 +1,2 @@
-/** Placeholder until this page is built. */
-export function RestorePage() { return <section><h1>RestorePage</h1><p>Not built yet.</p></section>; }
+/** The restore page (/restore?job=ID, or ?repository=ID&archive=NAME). */
+export { RestorePage } from './restore-page';
