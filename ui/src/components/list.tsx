@@ -116,13 +116,13 @@ export function ListView<T extends Tracked & { enabled?: boolean }>(props: ListP
           {search && (
             <label class="inline">
               Search {noun}s
-              <input type="search" value={searchText} onInput={(e) => setSearchText(e.currentTarget.value)} placeholder="Search…" />
+              <input type="search" aria-label={`Search ${noun}s`} value={searchText} onInput={(e) => setSearchText(e.currentTarget.value)} placeholder="Search…" />
             </label>
           )}
           {filters.map((f) => (
             <label class="inline" key={f.name}>
               {f.label}
-              <select value={q[f.name] ?? ''} onChange={(e) => setQuery({ [f.name]: e.currentTarget.value })}>
+              <select aria-label={f.label} value={q[f.name] ?? ''} onChange={(e) => setQuery({ [f.name]: e.currentTarget.value })}>
                 {f.options.map(([v, l]) => (
                   <option key={v} value={v}>
                     {l}
