@@ -184,6 +184,37 @@ test('mysql policy: the password is sealed in the browser (never sent in clear),
   await context.close();
 });
 
+test('a relay without a sealing key: the password is refused beside its field before anything is sent (phone width)', async () => {
+  const bare = await must(api('POST', '/relays', { name: 'bare' }));
+  await must(api('POST', '/clients', { hostname: 'echo.example.com', relay: bare.id }));
+  const plain = await must(api('POST', '/repositories', { name: 'plain', path: '/srv/borg/plain', relay: bare.id, encryption: 'none' }));
+  const before = await policyCount();
+  const { page, errors, context } = await openPage(browser, system.origin, { viewport: { width: 390, height: 844 } });
+  await signIn(page);
+  const sent = [];
+  page.on('request', (r) => r.url().includes('/api/v1/policies') && r.method() === 'POST' && sent.push(r.postData()));
+  await page.goto('/policies/new');
+  await page.getByLabel('Name', { exact: true }).fill('unsealable');
+  await page.getByLabel('Type', { exact: true }).selectOption('mysql');
+  await page.getByLabel('Schedule', { exact: true }).selectOption(String(ids.schedule));
+  await page.getByLabel('Repository', { exact: true }).selectOption(String(plain.id));
+  // Only the clients of the repository's relay are offered.
+  await page.getByRole('checkbox', { name: 'alpha.example.com' }).waitFor({ state: 'detached' });
+  await page.getByRole('checkbox', { name: 'echo.example.com' }).check();
+  const common = page.getByRole('group', { name: 'Credentials and databases for every client' });
+  await common.getByLabel('Password', { exact: true }).fill('would be clear');
+  await common.getByText('Relay bare has not registered its key yet').waitFor();
+  await page.getByRole('button', { name: 'Create policy' }).click();
+  await fieldError(page, 'options.password').waitFor();
+  assert.match(await fieldError(page, 'options.password').textContent(), /Relay bare has not registered its key yet/);
+  assert.deepEqual(sent, [], 'nothing sent');
+  assert.equal(await policyCount(), before);
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'nothing overflows sideways at phone width');
+  await screenshot(page, 'policy-form-phone');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('launch asks first: cancel creates no job, confirm creates them; a disabled repository is refused with the API reason', async () => {
   const launchable = await must(api('POST', '/policies', { name: 'launch-me', type: 'rootfs', schedule: ids.schedule, repository: ids.repo, clients: [ids.charlie] }));
   const blocked = await must(api('POST', '/policies', { name: 'blocked', type: 'config', schedule: ids.schedule, repository: ids.offline, clients: [ids.delta] }));
@@ -193,7 +224,9 @@ test('launch asks first: cancel creates no job, confirm creates them; a disabled
   const row = page.locator(`tbody tr[data-id="${launchable.id}"]`);
   await row.waitFor();
   assert.match(await row.textContent(), /rootfs/);
-  assert.match(await row.textContent(), /nightly/);
+  // Schedule and repository names come from their own lists.
+  await row.getByRole('link', { name: 'nightly' }).waitFor();
+  await row.getByRole('link', { name: 'main' }).waitFor();
   await row.getByText('never run').waitFor();
   // A policy whose repository is disabled says why it is unusable.
   assert.match(await page.locator(`tbody tr[data-id="${blocked.id}"]`).textContent(), /unusable because.*repository is disabled/);
@@ -226,6 +259,8 @@ test('launch asks first: cancel creates no job, confirm creates them; a disabled
   // The policy page shows its jobs, and refuses a launch the API refuses (409) with the reason.
   await page.goto(`/policies/${launchable.id}`);
   await page.getByRole('link', { name: `#${backup.id}` }).waitFor();
+  await page.locator('ol.runs li').first().waitFor();
+  await screenshot(page, 'policy-detail');
   await page.goto(`/policies/${blocked.id}`);
   await page.getByRole('button', { name: 'Launch now' }).click();
   await dialog.getByRole('button', { name: 'Launch' }).click();

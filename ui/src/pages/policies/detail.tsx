@@ -77,42 +77,21 @@ export function RecentJobs({ policy, clients, reloadKey }: { policy: number; cli
       {error && <p class="form-error">{error}</p>}
       {page && page.results.length === 0 && <p class="empty">No job yet.</p>}
       {page && page.results.length > 0 && (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th>Job</th>
-                <th>Type</th>
-                <th>Client</th>
-                <th>Status</th>
-                <th>Created</th>
-                <th class="num">Duration</th>
-              </tr>
-            </thead>
-            <tbody>
-              {page.results.map((j) => (
-                <tr key={j.id}>
-                  <td data-label="Job">
-                    <a href={`/jobs/${j.id}`}>#{j.id}</a>
-                  </td>
-                  <td data-label="Type">{j.type}</td>
-                  <td data-label="Client">{j.client ? (clients.get(j.client)?.hostname ?? `#${j.client}`) : '—'}</td>
-                  <td data-label="Status">
-                    <StatusBadge status={j.status} />
-                  </td>
-                  <td data-label="Created">
-                    <time dateTime={j.created} title={formatDate(j.created)}>
-                      {formatRelative(j.created)}
-                    </time>
-                  </td>
-                  <td data-label="Duration" class="num">
-                    {formatDuration(j.elapsed_ms)}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ul class="recent-jobs">
+          {page.results.map((j) => (
+            <li key={j.id}>
+              <a href={`/jobs/${j.id}`}>#{j.id}</a> <span class="job-type">{j.type}</span> <StatusBadge status={j.status} />
+              <br />
+              <span class="hint">
+                {j.client ? (clients.get(j.client)?.hostname ?? `client #${j.client}`) : 'repository'} ·{' '}
+                <time dateTime={j.created} title={formatDate(j.created)}>
+                  {formatRelative(j.created)}
+                </time>
+                {j.elapsed_ms !== null ? ` · ${formatDuration(j.elapsed_ms)}` : ''}
+              </span>
+            </li>
+          ))}
+        </ul>
       )}
       <p>
         <a href={`/jobs?policy=${policy}`}>All jobs of this policy{page ? ` (${page.count}${page.count_exact ? '' : '+'})` : ''}</a>

@@ -143,7 +143,7 @@ export function PolicyEdit() {
       {policy && <Unusable usable={policy.usable} reasons={policy.unusable_reasons} />}
       {launchResult}
       {!canEdit && <p class="hint">Read only: only admins change policies.</p>}
-      <div class="policy-layout">
+      <div class={`policy-layout${policy ? ' has-aside' : ''}`}>
         <form class="card policy-form" onSubmit={save} noValidate aria-label={isNew ? 'New policy' : `Policy ${policy!.name}`}>
           <FormError error={error} shown={shown} />
           <fieldset class="plain" disabled={!canEdit}>

@@ -63,7 +63,7 @@ export function PolicyList() {
         </>
       ),
     },
-    { label: 'Type', render: (p) => <code>{p.type}</code> },
+    { label: 'Type', render: (p) => <code class="policy-type">{p.type}</code> },
     { label: 'Schedule', render: (p) => <a href={`/schedules/${p.schedule}`}>{lookups.scheduleName(p.schedule)}</a> },
     { label: 'Repository', render: (p) => <a href={`/repositories/${p.repository}`}>{lookups.repositoryName(p.repository)}</a> },
     { label: 'Clients', class: 'num', render: (p) => <a href={`/clients?policy=${p.id}`}>{p.clients.length}</a> },
