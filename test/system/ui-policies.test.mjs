@@ -261,6 +261,14 @@ test('launch asks first: cancel creates no job, confirm creates them; a disabled
   await page.getByRole('link', { name: `#${backup.id}` }).waitFor();
   await page.locator('ol.runs li').first().waitFor();
   await screenshot(page, 'policy-detail');
+  // Deleting it while its jobs are active: confirmed, then refused (409) with the API's reason.
+  await page.getByRole('button', { name: 'Delete' }).click();
+  await dialog.getByRole('button', { name: 'Delete' }).click();
+  const kept = page.locator('.notice[data-kind="error"]', { hasText: 'Could not delete launch-me' });
+  await kept.waitFor();
+  assert.match(await kept.textContent(), /has active jobs/);
+  await kept.getByRole('button', { name: 'Dismiss' }).click();
+  assert.equal((await api('GET', `/policies/${launchable.id}`)).status, 200);
   await page.goto(`/policies/${blocked.id}`);
   await page.getByRole('button', { name: 'Launch now' }).click();
   await dialog.getByRole('button', { name: 'Launch' }).click();
