@@ -1,3 +1,4 @@
-/** Placeholder until this page is built. */
-export function ClientList() { return <section><h1>ClientList</h1><p>Not built yet.</p></section>; }
-export function ClientEdit() { return <section><h1>ClientEdit</h1><p>Not built yet.</p></section>; }
+/** Clients pages (routes.tsx loads them by name). */
+import '../relays/objects.css';
+export { ClientList } from './ClientList';
+export { ClientEdit } from './ClientEdit';

@@ -1,3 +1,4 @@
-/** Placeholder until this page is built. */
-export function RelayList() { return <section><h1>RelayList</h1><p>Not built yet.</p></section>; }
-export function RelayEdit() { return <section><h1>RelayEdit</h1><p>Not built yet.</p></section>; }
+/** Relays pages (routes.tsx loads them by name). */
+import '../relays/objects.css';
+export { RelayList } from './RelayList';
+export { RelayEdit } from './RelayEdit';

@@ -1,3 +1,4 @@
-/** Placeholder until this page is built. */
-export function RepositoryList() { return <section><h1>RepositoryList</h1><p>Not built yet.</p></section>; }
-export function RepositoryEdit() { return <section><h1>RepositoryEdit</h1><p>Not built yet.</p></section>; }
+/** Repositories pages (routes.tsx loads them by name). */
+import '../relays/objects.css';
+export { RepositoryList } from './RepositoryList';
+export { RepositoryEdit } from './RepositoryEdit';

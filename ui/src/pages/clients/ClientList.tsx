@@ -1,0 +1,75 @@
+/** The clients: search by host or IP, filters (enabled, ready, relay, overdue), last backup and overdue state. */
+import { ReadyBadge, Unusable } from '../../components/badges';
+import { ListView, type Column } from '../../components/list';
+import { PageHeader } from '../../layout/Layout';
+import { useSession } from '../../lib/session';
+import { useTitle } from '../../lib/title';
+import { relayFilter, relayName, useRelays } from '../relays/relay-select';
+import { Ago } from '../relays/time';
+import { lastSuccess, type Client } from './types';
+
+const BOOL = (yes: string, no: string): [string, string][] => [
+  ['', 'Any'],
+  ['true', yes],
+  ['false', no],
+];
+
+export function ClientList() {
+  useTitle('Clients');
+  const { can } = useSession();
+  const { relays } = useRelays();
+  const columns: Column<Client>[] = [
+    {
+      label: 'Hostname',
+      sort: 'hostname',
+      render: (c) => (
+        <>
+          <a href={`/clients/${c.id}`}>{c.hostname}</a>
+          {c.port !== 22 && <span class="muted">:{c.port}</span>}
+          <Unusable usable={c.usable} reasons={c.unusable_reasons} />
+        </>
+      ),
+    },
+    { label: 'Relay', render: (c) => relayName(relays, c.relay) },
+    { label: 'Ready', render: (c) => <ReadyBadge ready={c.ready} /> },
+    {
+      label: 'Last backup',
+      render: (c) =>
+        c.backups.length === 0 ? (
+          <span class="muted">in no policy</span>
+        ) : (
+          <>
+            <Ago iso={lastSuccess(c)} /> {c.overdue && <span class="badge err">overdue</span>}
+          </>
+        ),
+    },
+    { label: 'Borg', render: (c) => c.borg_version ?? '—' },
+    { label: 'Added', sort: 'created', render: (c) => <Ago iso={c.created} /> },
+  ];
+  return (
+    <section>
+      <PageHeader title="Clients">
+        {can('admin') && (
+          <a class="button" href="/clients/new">
+            New client
+          </a>
+        )}
+      </PageHeader>
+      <ListView<Client>
+        endpoint="/clients"
+        noun="client"
+        columns={columns}
+        search
+        defaultOrder="hostname"
+        filters={[
+          { name: 'enabled', label: 'Enabled', options: BOOL('Enabled', 'Disabled') },
+          { name: 'ready', label: 'Ready', options: BOOL('Ready', 'Not ready') },
+          relayFilter(relays),
+          { name: 'overdue', label: 'Overdue', options: BOOL('Overdue', 'Not overdue') },
+        ]}
+        toggle={(c) => `client ${c.hostname}`}
+        pollMs={30_000}
+      />
+    </section>
+  );
+}

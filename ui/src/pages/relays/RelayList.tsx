@@ -1,0 +1,54 @@
+/** The relays: connection status live (polled), pairing state, version, last seen. */
+import { ListView, type Column } from '../../components/list';
+import { PageHeader } from '../../layout/Layout';
+import { useSession } from '../../lib/session';
+import { useTitle } from '../../lib/title';
+import { Ago } from './time';
+import { ConnectedBadge, KeyBadge, PairedBadge } from './status';
+import type { Relay } from './types';
+
+const BOOL = (yes: string, no: string): [string, string][] => [
+  ['', 'Any'],
+  ['true', yes],
+  ['false', no],
+];
+
+const columns: Column<Relay>[] = [
+  { label: 'Name', sort: 'name', render: (r) => <a href={`/relays/${r.id}`}>{r.name}</a> },
+  { label: 'Status', render: (r) => <ConnectedBadge relay={r} /> },
+  { label: 'Paired', render: (r) => <PairedBadge relay={r} /> },
+  { label: 'Sealing key', render: (r) => <KeyBadge relay={r} /> },
+  { label: 'Version', render: (r) => r.version ?? '—' },
+  { label: 'Last seen', render: (r) => <Ago iso={r.last_seen} /> },
+  { label: 'Added', sort: 'created', render: (r) => <Ago iso={r.created} /> },
+];
+
+export function RelayList() {
+  useTitle('Relays');
+  const { can } = useSession();
+  return (
+    <section>
+      <PageHeader title="Relays">
+        {can('admin') && (
+          <a class="button" href="/relays/new">
+            New relay
+          </a>
+        )}
+      </PageHeader>
+      <p class="hint page-intro">A relay runs borg for the clients and repositories of one site. It connects out to this server; pair it once with the command shown when it is created.</p>
+      <ListView<Relay>
+        endpoint="/relays"
+        noun="relay"
+        columns={columns}
+        search
+        defaultOrder="name"
+        filters={[
+          { name: 'enabled', label: 'Enabled', options: BOOL('Enabled', 'Disabled') },
+          { name: 'connected', label: 'Connection', options: BOOL('Connected', 'Disconnected') },
+        ]}
+        toggle={(r) => `relay ${r.name}`}
+        pollMs={10_000}
+      />
+    </section>
+  );
+}
