@@ -245,6 +245,9 @@ function startWrangler() {
     'dev',
     '--port', String(PORT),
     '--ip', HOST,
+    // A fixed inspector port per PORT: wrangler's default (9229, else the next free one)
+    // raced between Workers started at the same moment (parallel test files).
+    '--inspector-port', String(PORT + 1000),
     '--test-scheduled',
     '--show-interactive-dev-session=false',
     ...persistArgs,

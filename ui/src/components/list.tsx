@@ -34,6 +34,8 @@ interface ListProps<T> {
   endpoint: string;
   /** What one row is called, for labels ("client"). */
   noun: string;
+  /** Its plural, when not `${noun}s` ("policies"). */
+  plural?: string;
   columns: Column<T>[];
   filters?: Filter[];
   search?: boolean;
@@ -51,6 +53,7 @@ interface ListProps<T> {
 
 export function ListView<T extends Tracked & { enabled?: boolean }>(props: ListProps<T>) {
   const { endpoint, columns, filters = [], search = false, defaultOrder, pollMs, pageSize = 25, fixed = {}, noun } = props;
+  const plural = props.plural ?? `${noun}s`;
   const loc = useLocation();
   const q = loc.query;
   const [page, setPage] = useState<Page<T> | null>(null);
@@ -115,8 +118,8 @@ export function ListView<T extends Tracked & { enabled?: boolean }>(props: ListP
         <div class="list-tools" role="search">
           {search && (
             <label class="inline">
-              Search {noun}s
-              <input type="search" aria-label={`Search ${noun}s`} value={searchText} onInput={(e) => setSearchText(e.currentTarget.value)} placeholder="Search…" />
+              Search {plural}
+              <input type="search" aria-label={`Search ${plural}`} value={searchText} onInput={(e) => setSearchText(e.currentTarget.value)} placeholder="Search…" />
             </label>
           )}
           {filters.map((f) => (
@@ -135,7 +138,7 @@ export function ListView<T extends Tracked & { enabled?: boolean }>(props: ListP
       )}
       {error && (
         <p class="form-error" role="alert">
-          Could not load the {noun}s: {error}
+          Could not load the {plural}: {error}
         </p>
       )}
       <div class="table-wrap">
@@ -177,14 +180,13 @@ export function ListView<T extends Tracked & { enabled?: boolean }>(props: ListP
           </tbody>
         </table>
       </div>
-      {page && page.results.length === 0 && <p class="empty">{props.empty ?? `No ${noun}s.`}</p>}
+      {page && page.results.length === 0 && <p class="empty">{props.empty ?? `No ${plural}.`}</p>}
       {!page && !error && <p class="empty">Loading…</p>}
       {page && (
-        <nav class="pager" aria-label={`${noun} pages`}>
+        <nav class="pager" aria-label={`${plural} pages`}>
           <span>
             {page.count}
-            {page.count_exact ? '' : '+'} {noun}
-            {page.count === 1 ? '' : 's'}
+            {page.count_exact ? '' : '+'} {page.count === 1 ? noun : plural}
           </span>
           <button type="button" class="secondary" disabled={!page.previous} onClick={() => page.previous && setCursorPath(pageLinkPath(page.previous))}>
             Previous
