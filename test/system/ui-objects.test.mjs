@@ -42,6 +42,7 @@ after(async () => {
 async function adminPage() {
   const opened = await openPage(browser, system.origin);
   opened.page.setDefaultTimeout(15_000);
+  // An asset 404 means dist/ui was rebuilt under the running Worker (another build): logged to tell that from a UI bug.
   opened.page.on('response', (r) => r.status() >= 400 && !r.url().includes('/api/') && console.log('HTTP', r.status(), r.url()));
   await opened.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: system.origin });
   await signIn(opened.page);
@@ -363,6 +364,28 @@ test('a viewer sees the pages without New, Edit, Delete, switches or actions; th
   assert.equal((await viewerApi('PATCH', `/repositories/${ids.repository}`, { passphrase_sealed: null })).status, 403);
   assert.equal((await viewerApi('POST', `/clients/${ids.web1}/prepare`)).status, 403);
   assert.equal((await api('GET', `/relays/${ids.relay}`)).body.enabled, true);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('phone width: detail pages, forms and the pairing command fit without sideways scrolling', async () => {
+  const { page, errors, context } = await openPage(browser, system.origin, { viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
+  page.setDefaultTimeout(15_000);
+  await signIn(page);
+  await page.goto(`/relays/${ids.relay}`);
+  await page.getByRole('button', { name: 'New pairing token' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Issue token' }).click();
+  await page.locator('pre[data-copy="pairing-command"]').waitFor();
+  const fits = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
+  assert.ok(await fits(), 'relay page fits');
+  await screenshot(page, 'phone-relay-pairing');
+  for (const p of [`/clients/${ids.web1}`, `/repositories/${ids.repository}`, '/repositories', '/clients/new']) {
+    await page.goto(p);
+    await page.locator('h1').first().waitFor();
+    await page.locator('main form, main table').first().waitFor();
+    assert.ok(await fits(), `${p} fits`);
+  }
+  await screenshot(page, 'phone-client-new');
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -92,8 +92,12 @@ export function ClientForm({ client, relays }: { client?: Client; relays: Relay[
   });
 
   return (
-    <form class="card" onSubmit={submit} noValidate aria-labelledby="client-form-title">
-      <h2 class="card-title" id="client-form-title">{client ? 'Edit client' : 'New client'}</h2>
+    <form class="card" onSubmit={submit} noValidate {...(client ? { 'aria-labelledby': 'client-form-title' } : { 'aria-label': 'New client' })}>
+      {client && (
+        <h2 class="card-title" id="client-form-title">
+          Edit client
+        </h2>
+      )}
       <FormError error={form.error} shown={FIELDS} />
       <div class="grid">
         <Field label="Hostname" name="hostname" error={form.error} hint="DNS name or IP address the relay reaches over SSH.">

@@ -62,7 +62,13 @@ export function RelayEdit() {
           </dd>
           <dt>Sealing key</dt>
           <dd>
-            <KeyBadge relay={relay} /> {relay.public_key && <code class="key">{relay.public_key}</code>}
+            <KeyBadge relay={relay} />{' '}
+            {relay.public_key && (
+              // Every P-256 SPKI key starts alike; its end tells keys apart. The whole key is in the title (and the admin's form).
+              <code class="key" title={relay.public_key}>
+                …{relay.public_key.slice(-16)}
+              </code>
+            )}
           </dd>
           <dt>Version</dt>
           <dd>{relay.version ?? '—'}</dd>

@@ -45,8 +45,12 @@ export function RelayForm({ relay }: { relay?: Relay }) {
   };
 
   return (
-    <form class="card" onSubmit={submit} noValidate aria-labelledby="relay-form-title">
-      <h2 class="card-title" id="relay-form-title">{relay ? 'Edit relay' : 'New relay'}</h2>
+    <form class="card" onSubmit={submit} noValidate {...(relay ? { 'aria-labelledby': 'relay-form-title' } : { 'aria-label': 'New relay' })}>
+      {relay && (
+        <h2 class="card-title" id="relay-form-title">
+          Edit relay
+        </h2>
+      )}
       <FormError error={form.error} shown={['name', 'public_key', 'enabled']} />
       <Field label="Name" name="name" error={form.error} hint="One relay per site or network, e.g. the office LAN.">
         <input value={v.name} onInput={(e) => set('name', e.currentTarget.value)} required maxLength={100} autocomplete="off" />

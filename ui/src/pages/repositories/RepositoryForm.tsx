@@ -95,8 +95,12 @@ export function RepositoryForm({ repository, relays }: { repository?: Repository
 
   const quotaBytes = Number(v.quota_gib) * GIB;
   return (
-    <form class="card" onSubmit={submit} noValidate aria-labelledby="repository-form-title">
-      <h2 class="card-title" id="repository-form-title">{repository ? 'Edit repository' : 'New repository'}</h2>
+    <form class="card" onSubmit={submit} noValidate {...(repository ? { 'aria-labelledby': 'repository-form-title' } : { 'aria-label': 'New repository' })}>
+      {repository && (
+        <h2 class="card-title" id="repository-form-title">
+          Edit repository
+        </h2>
+      )}
       <FormError error={form.error} shown={FIELDS} />
       <div class="grid">
         <Field label="Name" name="name" error={form.error}>
@@ -110,7 +114,7 @@ export function RepositoryForm({ repository, relays }: { repository?: Repository
             <RelayOptions relays={relays} current={v.relay} />
           </select>
         </Field>
-        <Field label="Encryption" name="encryption" error={form.error} hint={repository?.ready ? 'Fixed once the repository is initialised.' : 'Chosen when the repository is initialised (prepare).'}>
+        <Field label="Encryption" name="encryption" error={form.error} hint={`${repository?.ready ? 'Fixed once the repository is initialised.' : 'Applied when the repository is initialised (prepare).'} repokey: the key is kept in the repository; keyfile: on the relay host.`}>
           <select value={v.encryption} onChange={(e) => set('encryption', e.currentTarget.value)} disabled={!!repository?.ready}>
             {ENCRYPTION_MODES.map(([value, label]) => (
               <option key={value} value={value}>

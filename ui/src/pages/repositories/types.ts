@@ -3,9 +3,9 @@ import type { Toggleable } from '../../lib/types';
 
 /** shared/domain.ts ENCRYPTION_MODES, with what each means for the form. */
 export const ENCRYPTION_MODES: [string, string][] = [
-  ['repokey-blake2', 'repokey-blake2 (key in the repository, BLAKE2b; recommended)'],
-  ['repokey', 'repokey (key in the repository, SHA-256)'],
-  ['keyfile-blake2', 'keyfile-blake2 (key in a file on the relay host)'],
+  ['repokey-blake2', 'repokey-blake2 (recommended)'],
+  ['repokey', 'repokey'],
+  ['keyfile-blake2', 'keyfile-blake2'],
   ['none', 'none (not encrypted)'],
 ];
 
