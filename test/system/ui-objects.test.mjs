@@ -316,6 +316,9 @@ test('repository form: the passphrase is sealed in the browser and never sent in
   const jobLink = page.getByRole('link', { name: /^Check job \d+$/ });
   await jobLink.waitFor();
   const jobId = Number(/\/jobs\/(\d+)$/.exec(await jobLink.getAttribute('href'))[1]);
+  // The notice links to the job too.
+  const noticeLink = page.locator('.notice[data-kind="success"]', { hasText: `Check job ${jobId}` }).getByRole('link', { name: 'Open the job' });
+  assert.equal(await noticeLink.getAttribute('href'), `/jobs/${jobId}`);
   const job = (await api('GET', `/jobs/${jobId}`)).body;
   assert.equal(job.type, 'check');
   assert.deepEqual(job.params, { verify_data: true });

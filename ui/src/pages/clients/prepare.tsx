@@ -24,7 +24,7 @@ export function PrepareAction({ endpoint, id, what, onDone }: { endpoint: '/clie
     try {
       const r = await api<Prepared>('POST', `${endpoint}/${id}/prepare`);
       setResult(r);
-      notices.success(`Prepare job ${r.job.id} created for ${what}.`);
+      notices.success(`Prepare job ${r.job.id} created for ${what}.`, { href: `/jobs/${r.job.id}`, label: 'Open the job' });
       onDone?.();
     } catch (e) {
       // 409: disabled, no passphrase, relay disabled, a prepare already active.

@@ -57,6 +57,7 @@ export function RepositoryList() {
       <ListView<Repository>
         endpoint="/repositories"
         noun="repository"
+        plural="repositories"
         columns={columns}
         search
         defaultOrder="name"

@@ -16,7 +16,7 @@ export function CheckAction({ id, name }: { id: number; name: string }) {
     try {
       const r = await api<{ job: Job }>('POST', `/repositories/${id}/check`, { verify_data: verify });
       setJob(r.job);
-      notices.success(`Check job ${r.job.id} created for repository ${name}.`);
+      notices.success(`Check job ${r.job.id} created for repository ${name}.`, { href: `/jobs/${r.job.id}`, label: 'Open the job' });
     } catch (err) {
       // 409 names why the repository cannot be checked (disabled, not prepared, no passphrase).
       notices.error(err);
