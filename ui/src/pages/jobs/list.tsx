@@ -85,7 +85,7 @@ function withCurrent(filters: Filter[], q: Record<string, string>): Filter[] {
 /** The table itself; its rows' names are looked up per page shown. */
 function JobTable({ filters, fixed }: { filters: Filter[]; fixed: Record<string, string> }) {
   const columns: Column<Job>[] = [
-    { label: 'Job', render: (j) => <a href={`/jobs/${j.id}`}>#{j.id}</a>, class: 'num' },
+    { label: 'Job', render: (j) => <a href={`/jobs/${j.id}`}>#{j.id}</a> },
     { label: 'Type', render: (j) => typeLabel(j.type) },
     { label: 'Status', render: (j) => <JobStatusCell job={j} /> },
     { label: 'Policy', render: (j) => <Name kind="policies" id={j.policy} /> },

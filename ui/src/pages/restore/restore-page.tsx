@@ -74,6 +74,11 @@ export function RestorePage() {
           Could not load backup job #{jobId}: {sourceError}
         </p>
       )}
+      {source && (source.type !== 'backup' || source.status !== 'successful') && (
+        <p class="form-error" role="alert">
+          Job #{source.id} is a {source.status} {source.type} job: restores are made from a successful backup.
+        </p>
+      )}
       {fromJob && source && (
         <div class="card restore-archive">
           <h2>Archive</h2>
