@@ -354,6 +354,8 @@ test(`${BIG.toLocaleString('en')} lines: windowed, follows the tail while stream
     // Every job of this file, in the list.
     await page.goto('/jobs');
     await page.locator(`tr[data-id="${job.id}"] [data-status="successful"]`).waitFor();
+    // Names replace the ids once looked up.
+    await page.waitForFunction(() => [...document.querySelectorAll('td[data-label="Client"] a, td[data-label="Policy"] a')].every((a) => !a.textContent.startsWith('#')));
     await screenshot(page, 'jobs-list');
 
     console.log(`\nJob page with ${total.toLocaleString('en')} lines (chromium, ${process.arch}):`);

@@ -26,6 +26,21 @@ export function jobDuration(job: Job, now = Date.now()): string {
   return '—';
 }
 
+const timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
+const shortDate = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'short' });
+
+/** A compact timestamp for tables: the time alone today, else a short date and time. */
+export function ShortTime({ iso }: { iso: string | null | undefined }) {
+  if (!iso) return <span class="muted">—</span>;
+  const d = new Date(iso);
+  const today = d.toDateString() === new Date().toDateString();
+  return (
+    <time dateTime={iso} title={d.toISOString()} class="nowrap">
+      {(today ? timeOnly : shortDate).format(d)}
+    </time>
+  );
+}
+
 /** A timestamp: the local date, the exact value in `datetime` and on hover. */
 export function Time({ iso, relative = false }: { iso: string | null | undefined; relative?: boolean }) {
   if (!iso) return <span class="muted">—</span>;

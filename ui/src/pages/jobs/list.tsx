@@ -12,7 +12,7 @@ import { ACTIVE_JOB_STATUSES, FAILED_JOB_STATUSES, JOB_STATUSES, type Job } from
 import { ListView, type Column, type Filter } from '../../components/list';
 import { StatusBadge } from '../../components/badges';
 import { PageHeader } from '../../layout/Layout';
-import { jobDuration, Time, typeLabel } from './job-format';
+import { jobDuration, ShortTime, Time, typeLabel } from './job-format';
 import { useNames, type NamedKind } from './names';
 import './jobs.css';
 
@@ -92,8 +92,8 @@ function JobTable({ filters, fixed }: { filters: Filter[]; fixed: Record<string,
     { label: 'Client', render: (j) => <Name kind="clients" id={j.client} /> },
     { label: 'Archive', render: (j) => (j.archive_name ? <span class="mono archive">{j.archive_name}</span> : '—') },
     { label: 'Created', sort: 'created', render: (j) => <Time iso={j.created} relative /> },
-    { label: 'Started', render: (j) => <Time iso={j.started} /> },
-    { label: 'Duration', render: (j) => jobDuration(j), class: 'num' },
+    { label: 'Started', render: (j) => <ShortTime iso={j.started} /> },
+    { label: 'Duration', render: (j) => <span class="nowrap">{jobDuration(j)}</span>, class: 'num' },
     { label: 'Why', render: (j) => (j.explanation ? <span class="explanation">{j.explanation}</span> : '') },
   ];
   return <ListView<Job> endpoint="/jobs" noun="job" columns={columns} filters={filters} defaultOrder="-created" pollMs={3000} fixed={fixed} empty="No jobs match." />;

@@ -19,7 +19,8 @@ function load(kind: NamedKind, id: number): Promise<void> {
   if (!p) {
     p = api<{ name?: string; hostname?: string }>('GET', `/${k}`)
       .then((o) => void known.set(k, o.hostname ?? o.name ?? `#${id}`))
-      // Gone or not readable: the id is all there is to show (not cached, so a later page may retry).
+      // Gone or not readable: the id is all there is to show. Kept, so a list polling every
+      // 3 s does not ask again for a deleted object; a reload asks again.
       .catch(() => void known.set(k, `#${id}`))
       .finally(() => pending.delete(k));
     pending.set(k, p);
