@@ -280,7 +280,7 @@ test('API tokens: shown once with a copy button, it works, gone after a reload, 
   const token = (await shown.textContent()).trim();
   assert.match(token, /^bo_/);
   await page.getByRole('button', { name: 'Copy token' }).click();
-  await page.getByRole('button', { name: /✓ copied/ }).waitFor();
+  await page.locator('button.copy', { hasText: 'Copied' }).waitFor();
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), token);
   await screenshot(page, 'tokens-new');
 

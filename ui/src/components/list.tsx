@@ -29,6 +29,11 @@ export interface Filter {
   options: [string, string][];
 }
 
+/** A yes/no filter of a boolean query parameter (`enabled`, `ready`, …): Any, yes, no. */
+export function yesNoFilter(name: string, label: string, yes: string, no: string): Filter {
+  return { name, label, options: [['', 'Any'], ['true', yes], ['false', no]] };
+}
+
 interface ListProps<T> {
   /** e.g. `/clients` */
   endpoint: string;

@@ -14,7 +14,7 @@ import { useConfirm } from '../../components/confirm';
 import { Field, FormError, numberOrNull, useForm } from '../../components/form';
 import { ListView, type Column } from '../../components/list';
 import { PageHeader } from '../../layout/Layout';
-import { CopyButton } from './copy-button';
+import { CopyButton } from '../../components/copy';
 import './account.css';
 
 interface ApiToken extends Tracked {
@@ -159,7 +159,7 @@ function NewToken({ token, onDone }: { token: CreatedToken; onDone: () => void }
       </p>
       <div class="copy-row">
         <code data-testid="new-token">{token.token}</code>
-        <CopyButton text={token.token} label="Copy token" />
+        <CopyButton text={token.token} label="token" />
       </div>
       <div class="form-actions">
         <button type="button" class="secondary" onClick={onDone}>

@@ -1,18 +1,12 @@
 /** The clients: search by host or IP, filters (enabled, ready, relay, overdue), last backup and overdue state. */
 import { ReadyBadge, Unusable } from '../../components/badges';
-import { ListView, type Column } from '../../components/list';
+import { ListView, yesNoFilter, type Column } from '../../components/list';
 import { PageHeader } from '../../layout/Layout';
 import { useSession } from '../../lib/session';
 import { useTitle } from '../../lib/title';
 import { relayFilter, relayName, useRelays } from '../relays/relay-select';
 import { Ago } from '../relays/time';
 import { lastSuccess, type Client } from './types';
-
-const BOOL = (yes: string, no: string): [string, string][] => [
-  ['', 'Any'],
-  ['true', yes],
-  ['false', no],
-];
 
 export function ClientList() {
   useTitle('Clients');
@@ -62,10 +56,10 @@ export function ClientList() {
         search
         defaultOrder="hostname"
         filters={[
-          { name: 'enabled', label: 'Enabled', options: BOOL('Enabled', 'Disabled') },
-          { name: 'ready', label: 'Ready', options: BOOL('Ready', 'Not ready') },
+          yesNoFilter('enabled', 'Enabled', 'Enabled', 'Disabled'),
+          yesNoFilter('ready', 'Ready', 'Ready', 'Not ready'),
           relayFilter(relays),
-          { name: 'overdue', label: 'Overdue', options: BOOL('Overdue', 'Not overdue') },
+          yesNoFilter('overdue', 'Overdue', 'Overdue', 'Not overdue'),
         ]}
         toggle={(c) => `client ${c.hostname}`}
         pollMs={30_000}

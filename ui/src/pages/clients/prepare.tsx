@@ -8,7 +8,7 @@ import { api } from '../../lib/api';
 import { formatDate } from '../../lib/format';
 import { useNotices } from '../../lib/notices';
 import type { Job } from '../../lib/types';
-import { CopyBlock } from '../relays/copy';
+import { CopyBlock } from '../../components/copy';
 
 interface Prepared {
   job: Job;

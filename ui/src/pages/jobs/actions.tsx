@@ -3,6 +3,7 @@
  * job), download its log, restore from it (a successful backup). Operators only for the
  * writes; the API refuses them to viewers anyway.
  */
+import { CopyBlock } from '../../components/copy';
 import { useLocation } from 'preact-iso';
 import { useState } from 'preact/hooks';
 import { api } from '../../lib/api';
@@ -83,27 +84,11 @@ export function JobActions({ job, onChange }: { job: Job; onChange: (j: Job) => 
 
 /** The one-time readiness curl the relay printed when it could not mark the object ready itself. */
 export function ReadinessCurl({ curl, kind }: { curl: string; kind: string }) {
-  const notices = useNotices();
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(curl);
-      notices.success('The readiness command is copied.');
-    } catch {
-      notices.error('Copying is not allowed here: select the command and copy it.');
-    }
-  };
   return (
     <section class="card readiness" aria-labelledby="readiness-title">
       <h2 id="readiness-title">Mark the {kind} ready</h2>
       <p>The relay could not report for the {kind}. Run this once on the {kind === 'client' ? 'client' : 'repository host'} (single use, valid 24 hours):</p>
-      <div class="copy-row">
-        <pre>
-          <code id="readiness-curl">{curl}</code>
-        </pre>
-        <button type="button" class="secondary" onClick={copy} aria-describedby="readiness-curl">
-          Copy
-        </button>
-      </div>
+      <CopyBlock id="readiness-curl" label="Readiness command" text={curl} />
     </section>
   );
 }

@@ -1,7 +1,7 @@
 /** The policies list: search, filters the API offers (type, enabled, schedule, repository), launch per row. */
 import { useEffect, useState } from 'preact/hooks';
 import { StatusBadge, Unusable } from '../../components/badges';
-import { ListView, type Column, type Filter } from '../../components/list';
+import { ListView, yesNoFilter, type Column, type Filter } from '../../components/list';
 import { PageHeader } from '../../layout/Layout';
 import { api } from '../../lib/api';
 import { formatDate, formatRelative } from '../../lib/format';
@@ -47,7 +47,7 @@ export function PolicyList() {
 
   const filters: Filter[] = [
     { name: 'type', label: 'Type', options: [['', 'Any'], ...POLICY_TYPES.map((t): [string, string] => [t, t])] },
-    { name: 'enabled', label: 'Enabled', options: [['', 'Any'], ['true', 'Enabled'], ['false', 'Disabled']] },
+    yesNoFilter('enabled', 'Enabled', 'Enabled', 'Disabled'),
     { name: 'schedule', label: 'Schedule', options: [['', 'Any'], ...lookups.schedules.map((s): [string, string] => [String(s.id), s.name])] },
     { name: 'repository', label: 'Repository', options: [['', 'Any'], ...lookups.repositories.map((r): [string, string] => [String(r.id), r.name])] },
   ];

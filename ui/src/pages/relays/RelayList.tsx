@@ -1,17 +1,11 @@
 /** The relays: connection status live (polled), pairing state, version, last seen. */
-import { ListView, type Column } from '../../components/list';
+import { ListView, yesNoFilter, type Column } from '../../components/list';
 import { PageHeader } from '../../layout/Layout';
 import { useSession } from '../../lib/session';
 import { useTitle } from '../../lib/title';
 import { Ago } from './time';
 import { ConnectedBadge, KeyBadge, PairedBadge } from './status';
 import type { Relay } from './types';
-
-const BOOL = (yes: string, no: string): [string, string][] => [
-  ['', 'Any'],
-  ['true', yes],
-  ['false', no],
-];
 
 const columns: Column<Relay>[] = [
   { label: 'Name', sort: 'name', render: (r) => <a href={`/relays/${r.id}`}>{r.name}</a> },
@@ -43,8 +37,8 @@ export function RelayList() {
         search
         defaultOrder="name"
         filters={[
-          { name: 'enabled', label: 'Enabled', options: BOOL('Enabled', 'Disabled') },
-          { name: 'connected', label: 'Connection', options: BOOL('Connected', 'Disconnected') },
+          yesNoFilter('enabled', 'Enabled', 'Enabled', 'Disabled'),
+          yesNoFilter('connected', 'Connection', 'Connected', 'Disconnected'),
         ]}
         toggle={(r) => `relay ${r.name}`}
         pollMs={10_000}

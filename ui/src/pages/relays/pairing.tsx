@@ -8,7 +8,7 @@ import { api } from '../../lib/api';
 import { useNotices } from '../../lib/notices';
 import { useConfirm } from '../../components/confirm';
 import { formatDate } from '../../lib/format';
-import { CopyBlock } from './copy';
+import { CopyBlock } from '../../components/copy';
 import type { Pairing } from './types';
 
 const handedOver = new Map<number, Pairing>();

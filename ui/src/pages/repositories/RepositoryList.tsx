@@ -1,6 +1,6 @@
 /** The repositories: search by name or path, filters (enabled, ready, relay), passphrase state and size. */
 import { ReadyBadge, Unusable } from '../../components/badges';
-import { ListView, type Column } from '../../components/list';
+import { ListView, yesNoFilter, type Column } from '../../components/list';
 import { PageHeader } from '../../layout/Layout';
 import { formatBytes } from '../../lib/format';
 import { useSession } from '../../lib/session';
@@ -8,12 +8,6 @@ import { useTitle } from '../../lib/title';
 import { relayFilter, relayName, useRelays } from '../relays/relay-select';
 import { Ago } from '../relays/time';
 import type { Repository } from './types';
-
-const BOOL = (yes: string, no: string): [string, string][] => [
-  ['', 'Any'],
-  ['true', yes],
-  ['false', no],
-];
 
 export function RepositoryList() {
   useTitle('Repositories');
@@ -61,7 +55,7 @@ export function RepositoryList() {
         columns={columns}
         search
         defaultOrder="name"
-        filters={[{ name: 'enabled', label: 'Enabled', options: BOOL('Enabled', 'Disabled') }, { name: 'ready', label: 'Ready', options: BOOL('Ready', 'Not ready') }, relayFilter(relays)]}
+        filters={[yesNoFilter('enabled', 'Enabled', 'Enabled', 'Disabled'), yesNoFilter('ready', 'Ready', 'Ready', 'Not ready'), relayFilter(relays)]}
         toggle={(r) => `repository ${r.name}`}
         pollMs={30_000}
       />

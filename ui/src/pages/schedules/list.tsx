@@ -1,5 +1,5 @@
 /** /schedules: every schedule with what its crontab means and when it runs next. */
-import { ListView, type Column } from '../../components/list';
+import { ListView, yesNoFilter, type Column } from '../../components/list';
 import { EnabledBadge } from '../../components/badges';
 import { formatRelative } from '../../lib/format';
 import { useSession } from '../../lib/session';
@@ -45,7 +45,7 @@ export function ScheduleList() {
         noun="schedule"
         columns={columns}
         search
-        filters={[{ name: 'enabled', label: 'Enabled', options: [['', 'Any'], ['true', 'Enabled'], ['false', 'Disabled']] }]}
+        filters={[yesNoFilter('enabled', 'Enabled', 'Enabled', 'Disabled')]}
         defaultOrder="name"
         toggle={(s) => `Schedule ${s.name}`}
       />

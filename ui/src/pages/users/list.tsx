@@ -1,5 +1,5 @@
 /** /users (admin): who may sign in, with which role. */
-import { ListView, type Column } from '../../components/list';
+import { ListView, yesNoFilter, type Column } from '../../components/list';
 import { formatDate } from '../../lib/format';
 import { useSession } from '../../lib/session';
 import { useTitle } from '../../lib/title';
@@ -48,7 +48,7 @@ export function UserList() {
         defaultOrder="email"
         filters={[
           { name: 'role', label: 'Role', options: [['', 'Any'], ['viewer', 'Viewer'], ['operator', 'Operator'], ['admin', 'Admin']] },
-          { name: 'active', label: 'Active', options: [['', 'Any'], ['true', 'Active'], ['false', 'Inactive']] },
+          yesNoFilter('active', 'Active', 'Active', 'Inactive'),
         ]}
       />
     </section>

@@ -2,7 +2,6 @@
  * Copy to the clipboard, for one-time values (pairing command, readiness curl). The text
  * always stays visible in a <pre> too: the clipboard API can be refused (permissions, a
  * non-secure origin), and then the user selects the text by hand.
- * (Candidate for ui/src/components: the token pages need the same.)
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 
