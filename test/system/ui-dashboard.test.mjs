@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { launch, startBackupWorld } from './support/backup-world.mjs';
-import { launchBrowser, openPage, screenshot, signIn } from './support/browser.mjs';
+import { createUser, launchBrowser, openPage, screenshot, signIn } from './support/browser.mjs';
 import { ROOT } from './support/system.mjs';
 
 const PORT = 8773;
@@ -67,7 +67,7 @@ const reloads = () => (w.system.output().match(/Reloading local server/g) ?? [])
  */
 const assertNoErrors = (list) => assert.deepEqual(reloads() ? list.filter((e) => !/WebSocket connection to .* failed/.test(e)) : list, []);
 /** Signs in, loading the page again if it met the Worker while it restarted ("could not be reached"). */
-async function signInRetrying(p) {
+async function signInRetrying(p, creds) {
   for (let i = 0; ; i++) {
     await p.goto('/');
     const form = p.getByLabel('Email');
@@ -76,7 +76,7 @@ async function signInRetrying(p) {
     if (i >= 10) throw new Error('the Worker could not be reached');
     await new Promise((r) => setTimeout(r, 1000));
   }
-  await signIn(p);
+  await signIn(p, creds);
 }
 const apiCount = async (p) => {
   const r = await get(p);
@@ -101,8 +101,22 @@ describe('dashboard', () => {
   let policy;
 
   test('a fresh install: counts match the API, next steps, the chart drawn in light and dark', async () => {
+    // The chart code is fetched on demand: hold it back, the counts are there without it.
+    let release;
+    const held = new Promise((r) => (release = r));
+    const chartChunk = /\/assets\/stats-chart-[^/]+\.js$/;
+    await page.route(chartChunk, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.reload();
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
     await waitCount('Clients', 0);
+    await page.getByText('Loading the chart…').waitFor();
+    assert.equal(await page.locator('.dash-chart-box .uplot').count(), 0);
+    release();
+    await page.locator('.dash-chart-box .uplot canvas').waitFor();
+    await page.unroute(chartChunk);
     assert.equal(await count('Clients').textContent(), String(await apiCount('/clients?page_size=1')));
     assert.equal(await count('Policies').textContent(), String(await apiCount('/policies?page_size=1')));
     assert.equal(await count('Running jobs').textContent(), String(await apiCount('/jobs?status=starting,running&page_size=1')));
@@ -223,14 +237,17 @@ describe('dashboard', () => {
     assertNoErrors(errors);
   });
 
-  test('phone width: one column, nothing overflows, the chart fits', async () => {
+  test('phone width, as a viewer: nothing overflows, the chart fits, no launch or create links', async () => {
+    const viewer = await createUser(w.api, 'viewer');
     const phone = await openPage(browser, w.system.origin, { viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
-    await signInRetrying(phone.page);
+    await signInRetrying(phone.page, viewer);
     await phone.page.locator('.dash-chart-box .uplot canvas').waitFor();
     await phone.page.waitForFunction(() => document.querySelector('a[data-count="Overdue clients"] .dash-count-value')?.textContent === '1');
     const widths = await phone.page.evaluate(() => ({ page: document.documentElement.scrollWidth, inner: window.innerWidth, canvas: document.querySelector('.dash-chart-box .uplot canvas').getBoundingClientRect().width }));
     assert.ok(widths.page <= widths.inner + 1, `no sideways scroll: ${JSON.stringify(widths)}`);
     assert.ok(widths.canvas > 0 && widths.canvas <= widths.inner, `the chart fits: ${JSON.stringify(widths)}`);
+    assert.equal(await phone.page.getByRole('region', { name: 'Running jobs' }).textContent(), 'Running jobsNo job is running. See all jobs.');
+    assert.equal(await phone.page.locator('a[href$="/new"]').count(), 0, 'no create links for a viewer');
     await screenshot(phone.page, 'dashboard-phone');
     assertNoErrors(phone.errors);
     await phone.context.close();

@@ -29,8 +29,16 @@ export function RunningJobs({ jobs, total, clientNames, policyNames, onEnded, ca
       <h2 id="dash-running-h">Running jobs</h2>
       {jobs.length === 0 ? (
         <p class="empty">
-          No job is running. {canLaunch ? <>Launch one from <a href="/policies">Policies</a>, or </> : null}
-          see <a href="/jobs">all jobs</a>.
+          No job is running.{' '}
+          {canLaunch ? (
+            <>
+              Launch one from <a href="/policies">Policies</a>, or see <a href="/jobs">all jobs</a>.
+            </>
+          ) : (
+            <>
+              See <a href="/jobs">all jobs</a>.
+            </>
+          )}
         </p>
       ) : (
         <ul class="dash-list">
@@ -84,7 +92,8 @@ function RunningJobRow({ job, now, active, onEnded, client, policy }: RowProps) 
 function progressText(p: Progress | null, fraction: number | null, expected: number | null): string {
   if (!p) return 'no progress reported yet';
   if (p.kind === 'percent') return `${p.message ? `${p.message}: ` : ''}${Math.round((fraction ?? 0) * 100)} %`;
-  const read = `${formatBytes(p.originalSize)} read, ${p.nfiles.toLocaleString()} files`;
+  // A piped or database backup reads one stream: no file count to speak of.
+  const read = `${formatBytes(p.originalSize)} read${p.nfiles ? `, ${p.nfiles.toLocaleString()} files` : ''}`;
   // borg does not know an archive's total; the bar is an estimate from the last backup.
   return fraction !== null && expected ? `${read} (about ${Math.round(fraction * 100)} % of the last backup, ${formatBytes(expected)})` : read;
 }
