@@ -5,7 +5,7 @@
  *   1. typecheck   tsc for the Worker, the UI and the relay (1 check each)
  *   2. build-ui    vite build into dist/ui, which the Worker tests need (1 check)
  *   3. vitest      Worker tests in workerd; counts from test-results/vitest.json
- *   4. relay       node --test (through tsx) over the relay/ unit tests (*.test.ts); counts from TAP
+ *   4. relay       node --test (through tsx) over the relay/ and ui/src/ unit tests (*.test.ts); counts from TAP
  *   5. system      node --test over test/system/*.test.mjs; counts from its TAP summary
  *   6. dry-run     wrangler deploy --dry-run (1 check)
  *
@@ -103,8 +103,9 @@ const steps = {
   },
 
   async relay() {
-    // Relay unit tests (TypeScript, through tsx) beside their modules.
-    return [await nodeTests('node --test (relay)', findFiles('relay', '.test.ts'), ['--import', 'tsx'], RELAY_TAP)];
+    // Relay unit tests (TypeScript, through tsx) beside their modules, and the UI's
+    // browser-free units (ui/src/**/*.test.ts: parsing, formatting).
+    return [await nodeTests('node --test (relay, ui units)', [...findFiles('relay', '.test.ts'), ...findFiles(path.join('ui', 'src'), '.test.ts')], ['--import', 'tsx'], RELAY_TAP)];
   },
 
   async system() {

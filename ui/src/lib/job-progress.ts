@@ -10,7 +10,8 @@ export type Progress =
 
 /** The progress a line reports, or null for any other line (cheap: most lines are not JSON). */
 export function parseProgress(text: string): Progress | null {
-  if (text.charCodeAt(0) !== 123 /* { */ || !text.includes('"progress')) return null;
+  // Not `"progress`: the types are `archive_progress` and `progress_percent`.
+  if (text.charCodeAt(0) !== 123 /* { */ || !text.includes('progress')) return null;
   let o: Record<string, unknown>;
   try {
     o = JSON.parse(text) as Record<string, unknown>;
@@ -27,13 +28,22 @@ export function parseProgress(text: string): Progress | null {
   return null;
 }
 
-/** The latest progress in a batch of lines (scanned from the end), or null. */
-export function latestProgress(lines: readonly { text: string }[]): Progress | null {
+/**
+ * The progress after one more event. borg's last archive_progress says only `finished`
+ * (no sizes): it keeps the counts seen before, so "done" still says how much.
+ */
+export function advanceProgress(prev: Progress | null, next: Progress): Progress {
+  if (next.finished && prev && prev.kind === next.kind && (next.kind !== 'archive' || next.originalSize === 0)) return { ...prev, finished: true };
+  return next;
+}
+
+/** The progress after a batch of lines: the newest event in it (see advanceProgress), else `prev`. */
+export function progressAfter(prev: Progress | null, lines: readonly { text: string }[]): Progress | null {
   for (let i = lines.length - 1; i >= 0; i--) {
     const p = parseProgress(lines[i]!.text);
-    if (p) return p;
+    if (p) return advanceProgress(prev, p);
   }
-  return null;
+  return prev;
 }
 
 /**

@@ -11,7 +11,7 @@ import { api } from '../../lib/api';
 import { followJobEvents, ENDED_STATUSES } from '../../lib/job-events';
 import type { Progress } from '../../lib/job-progress';
 import type { Job, JobStatus, Page } from '../../lib/types';
-import { nextProgress } from './progress';
+import { progressAfter } from '../../lib/job-progress';
 
 const TAIL_LINES = 50;
 
@@ -51,7 +51,7 @@ export function useLiveJob(job: Job, active: boolean, onEnded: () => void): Live
       }
       if (cancelled) return;
       follower = followJobEvents(job.id, Math.max(0, total - TAIL_LINES), {
-        onLines: (lines) => setProgress((prev) => nextProgress(prev, lines)),
+        onLines: (lines) => setProgress((prev) => progressAfter(prev, lines)),
         onHello: (e) => setStatus(e.status),
         onStatus: (e) => {
           setStatus(e.status);

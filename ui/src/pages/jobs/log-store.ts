@@ -7,19 +7,10 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { OutputLine } from '../../lib/job-events';
-import { parseProgress, type Progress } from '../../lib/job-progress';
+import { advanceProgress, parseProgress, type Progress } from '../../lib/job-progress';
 
 /** The curl the relay prints (a `system` line) when it could not mark the object ready itself. */
 const READINESS_CURL = /^curl .*\/api\/v1\/ready\/\S+/;
-
-/**
- * Borg's finishing progress event carries no numbers (`{"type":"archive_progress","finished":true}`):
- * it keeps the last counts seen, so "done" still says how much.
- */
-function finishing(previous: Progress | null, next: Progress): Progress {
-  if (next.finished && previous && previous.kind === next.kind) return { ...previous, finished: true };
-  return next;
-}
 
 export class LogStore {
   readonly lines: OutputLine[] = [];
@@ -34,7 +25,7 @@ export class LogStore {
       this.lines.push(l);
       // Cheap for ordinary lines: parseProgress looks at the first character first.
       const p = parseProgress(l.text);
-      if (p) this.progress = finishing(this.progress, p);
+      if (p) this.progress = advanceProgress(this.progress, p);
       if (l.stream === 'system' && l.text.startsWith('curl ') && READINESS_CURL.test(l.text)) this.readinessCurl = l.text;
     }
     this.schedule();
