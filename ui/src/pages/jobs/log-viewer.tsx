@@ -79,9 +79,10 @@ export function LogViewer({ store, label, live }: { store: LogStore; label: stri
     return () => ro.disconnect();
   }, []);
 
-  const onScroll = () => {
-    const el = box.current!;
-    const st = el.scrollTop;
+  // A scroll event can be delivered after the viewer unmounted (the ref is null by then):
+  // read the element from the event instead.
+  const onScroll = (e: Event) => {
+    const st = (e.currentTarget as HTMLDivElement).scrollTop;
     const atBottom = st >= g.maxTop - ROW_HEIGHT / 2;
     if (followRef.current && !atBottom) setFollow(false);
     else if (!followRef.current && atBottom && st > 0) setFollow(true);
