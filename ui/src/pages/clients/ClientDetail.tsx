@@ -1,7 +1,7 @@
 /** What is known about a client: state, where it is reached, what the relay found, and its backups per policy. */
 import { EnabledBadge, ReadyBadge, Unusable } from '../../components/badges';
 import { relayName } from '../relays/relay-select';
-import { Ago } from '../relays/time';
+import { Ago } from '../../components/time';
 import type { Relay } from '../relays/types';
 import type { Client } from './types';
 

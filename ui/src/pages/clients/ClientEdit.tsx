@@ -5,7 +5,7 @@
 import { PageHeader } from '../../layout/Layout';
 import { useSession } from '../../lib/session';
 import { useTitle } from '../../lib/title';
-import { NotAllowed, RecordStatus, useDelete, useRecord } from '../relays/record';
+import { NotAllowed, RecordStatus, useDelete, useRecord } from '../../components/record';
 import { useRelays } from '../relays/relay-select';
 import { ClientDetail } from './ClientDetail';
 import { ClientForm } from './ClientForm';

@@ -5,7 +5,7 @@ import { PageHeader } from '../../layout/Layout';
 import { useSession } from '../../lib/session';
 import { useTitle } from '../../lib/title';
 import { relayFilter, relayName, useRelays } from '../relays/relay-select';
-import { Ago } from '../relays/time';
+import { Ago } from '../../components/time';
 import { lastSuccess, type Client } from './types';
 
 export function ClientList() {

@@ -9,10 +9,10 @@ import { usePolling } from '../../lib/poll';
 import { useSession } from '../../lib/session';
 import { useTitle } from '../../lib/title';
 import { IssuePairing, PairingPanel, takePairing } from './pairing';
-import { NotAllowed, RecordStatus, useDelete, useRecord } from './record';
+import { NotAllowed, RecordStatus, useDelete, useRecord } from '../../components/record';
 import { RelayForm } from './RelayForm';
 import { ConnectedBadge, KeyBadge, PairedBadge } from './status';
-import { Ago } from './time';
+import { Ago } from '../../components/time';
 import type { Pairing, Relay } from './types';
 
 export function RelayEdit() {

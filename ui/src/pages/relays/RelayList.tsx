@@ -3,7 +3,7 @@ import { ListView, yesNoFilter, type Column } from '../../components/list';
 import { PageHeader } from '../../layout/Layout';
 import { useSession } from '../../lib/session';
 import { useTitle } from '../../lib/title';
-import { Ago } from './time';
+import { Ago } from '../../components/time';
 import { ConnectedBadge, KeyBadge, PairedBadge } from './status';
 import type { Relay } from './types';
 

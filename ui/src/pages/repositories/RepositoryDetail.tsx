@@ -2,7 +2,7 @@
 import { EnabledBadge, ReadyBadge, Unusable } from '../../components/badges';
 import { formatBytes } from '../../lib/format';
 import { relayName } from '../relays/relay-select';
-import { Ago } from '../relays/time';
+import { Ago } from '../../components/time';
 import type { Relay } from '../relays/types';
 import type { Repository } from './types';
 

@@ -6,7 +6,7 @@ import { PageHeader } from '../../layout/Layout';
 import { useSession } from '../../lib/session';
 import { useTitle } from '../../lib/title';
 import { PrepareAction } from '../clients/prepare';
-import { NotAllowed, RecordStatus, useDelete, useRecord } from '../relays/record';
+import { NotAllowed, RecordStatus, useDelete, useRecord } from '../../components/record';
 import { useRelays } from '../relays/relay-select';
 import { CheckAction } from './check';
 import { RepositoryDetail } from './RepositoryDetail';

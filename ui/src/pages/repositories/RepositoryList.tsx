@@ -6,7 +6,7 @@ import { formatBytes } from '../../lib/format';
 import { useSession } from '../../lib/session';
 import { useTitle } from '../../lib/title';
 import { relayFilter, relayName, useRelays } from '../relays/relay-select';
-import { Ago } from '../relays/time';
+import { Ago } from '../../components/time';
 import type { Repository } from './types';
 
 export function RepositoryList() {

@@ -2,14 +2,13 @@
  * What every object page (/clients/:id, /repositories/:id, /relays/:id) shares: load the
  * object named by the route (or nothing for `new`), show loading and not-found states,
  * and delete with a confirmation, the API's refusal (409: still used by …) as a notice.
- * (Candidate for ui/src/components: the policy, schedule and user pages need the same.)
  */
 import type { ComponentChildren } from 'preact';
 import { useLocation, useRoute } from 'preact-iso';
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { api, ApiFailure } from '../../lib/api';
-import { useNotices } from '../../lib/notices';
-import { useConfirm } from '../../components/confirm';
+import { api, ApiFailure } from '../lib/api';
+import { useNotices } from '../lib/notices';
+import { useConfirm } from './confirm';
 
 export interface RecordState<T> {
   /** The route says `new`. */
