@@ -3,26 +3,40 @@
  * forms), each page's code comes when it is visited. That keeps the initial JavaScript
  * small (measured at build: docs/benchmarks.md).
  */
-import { lazy, Route, Router } from 'preact-iso';
+import type { ComponentType } from 'preact';
+import { lazy, Route, Router, useRoute } from 'preact-iso';
+
+/**
+ * One component instance per object: the router reuses a page's component when only the
+ * `:id` changes (`/policies/new` → `/policies/7`, job → relaunched job, Back), which would
+ * keep the previous object's state (a "new" form that PATCHes, a job page ignoring its
+ * new job). Keyed by the id, each object gets a fresh page.
+ */
+function perObject(Page: ComponentType) {
+  return function PerObject() {
+    const { params } = useRoute();
+    return <Page key={params.id} />;
+  };
+}
 
 const page = <K extends string>(load: () => Promise<Record<K, any>>, name: K) => lazy(() => load().then((m) => m[name]));
 
 const Dashboard = page(() => import('./pages/dashboard'), 'Dashboard');
 const JobList = page(() => import('./pages/jobs'), 'JobList');
-const JobPage = page(() => import('./pages/jobs'), 'JobPage');
+const JobPage = perObject(page(() => import('./pages/jobs'), 'JobPage'));
 const RestorePage = page(() => import('./pages/restore'), 'RestorePage');
 const PolicyList = page(() => import('./pages/policies'), 'PolicyList');
-const PolicyEdit = page(() => import('./pages/policies'), 'PolicyEdit');
+const PolicyEdit = perObject(page(() => import('./pages/policies'), 'PolicyEdit'));
 const ClientList = page(() => import('./pages/clients'), 'ClientList');
-const ClientEdit = page(() => import('./pages/clients'), 'ClientEdit');
+const ClientEdit = perObject(page(() => import('./pages/clients'), 'ClientEdit'));
 const RepositoryList = page(() => import('./pages/repositories'), 'RepositoryList');
-const RepositoryEdit = page(() => import('./pages/repositories'), 'RepositoryEdit');
+const RepositoryEdit = perObject(page(() => import('./pages/repositories'), 'RepositoryEdit'));
 const ScheduleList = page(() => import('./pages/schedules'), 'ScheduleList');
-const ScheduleEdit = page(() => import('./pages/schedules'), 'ScheduleEdit');
+const ScheduleEdit = perObject(page(() => import('./pages/schedules'), 'ScheduleEdit'));
 const RelayList = page(() => import('./pages/relays'), 'RelayList');
-const RelayEdit = page(() => import('./pages/relays'), 'RelayEdit');
+const RelayEdit = perObject(page(() => import('./pages/relays'), 'RelayEdit'));
 const UserList = page(() => import('./pages/users'), 'UserList');
-const UserEdit = page(() => import('./pages/users'), 'UserEdit');
+const UserEdit = perObject(page(() => import('./pages/users'), 'UserEdit'));
 const SettingsPage = page(() => import('./pages/settings'), 'SettingsPage');
 const ProfilePage = page(() => import('./pages/account'), 'ProfilePage');
 const TokensPage = page(() => import('./pages/account'), 'TokensPage');

@@ -36,10 +36,11 @@ export function useConfirm(): [ComponentChildren, (ask: Ask) => Promise<boolean>
           <h2 id="confirm-title">{ask.title}</h2>
           {ask.body && <div class="confirm-body">{ask.body}</div>}
           <div class="actions">
-            <button type="button" class="secondary" onClick={() => close(false)}>
+            {/* A destructive choice is never the default: Enter right after opening cancels. */}
+            <button type="button" class="secondary" onClick={() => close(false)} autofocus={!!ask.danger}>
               Cancel
             </button>
-            <button type="submit" class={ask.danger ? 'danger' : ''} autofocus>
+            <button type="submit" class={ask.danger ? 'danger' : ''} autofocus={!ask.danger}>
               {ask.confirm ?? 'Confirm'}
             </button>
           </div>

@@ -6,7 +6,7 @@
  */
 import type { ComponentChildren } from 'preact';
 import { useLocation } from 'preact-iso';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, pageLinkPath, qs } from '../lib/api';
 import { useNotices } from '../lib/notices';
 import { useSession } from '../lib/session';
@@ -77,11 +77,18 @@ export function ListView<T extends Tracked & { enabled?: boolean }>(props: ListP
   const firstPath = endpoint + qs(params);
   const path = cursorPath ?? firstPath;
 
+  // Only the newest request's answer is shown: a poll started before a filter change can
+  // answer after the request for the new filter.
+  const seq = useRef(0);
   const load = async () => {
+    const mine = ++seq.current;
     try {
-      setPage(await api<Page<T>>('GET', path));
+      const result = await api<Page<T>>('GET', path);
+      if (mine !== seq.current) return;
+      setPage(result);
       setError(null);
     } catch (err) {
+      if (mine !== seq.current) return;
       setError(err instanceof Error ? err.message : String(err));
     }
   };
@@ -92,15 +99,28 @@ export function ListView<T extends Tracked & { enabled?: boolean }>(props: ListP
   }, [path, props.reloadKey]);
   usePolling(() => (pollMs ? load() : undefined), pollMs ?? 1e9, [path, props.reloadKey]);
 
-  // Search is applied 300 ms after typing stops.
+  // Typing is applied 300 ms after it stops. The box follows the URL when something else
+  // changed it (Back/Forward), not when the URL merely caught up with an older keystroke.
+  const pushedSearch = useRef(q.search ?? '');
+  useEffect(() => {
+    if ((q.search ?? '') === pushedSearch.current) return;
+    pushedSearch.current = q.search ?? '';
+    setSearchText(q.search ?? '');
+  }, [q.search]);
   useEffect(() => {
     if ((q.search ?? '') === searchText) return;
-    const t = setTimeout(() => setQuery({ search: searchText }), 300);
+    const t = setTimeout(() => {
+      pushedSearch.current = searchText;
+      setQuery({ search: searchText });
+    }, 300);
     return () => clearTimeout(t);
   }, [searchText]);
 
+  // The query as it is when called (a delayed search must not undo a filter chosen meanwhile).
+  const latestQuery = useRef(q);
+  latestQuery.current = q;
   function setQuery(patch: Record<string, string>) {
-    const next = { ...q, ...patch };
+    const next = { ...latestQuery.current, ...patch };
     for (const k of Object.keys(next)) if (!next[k]) delete next[k];
     loc.route(loc.path + qs(next), true);
   }
@@ -111,10 +131,11 @@ export function ListView<T extends Tracked & { enabled?: boolean }>(props: ListP
     try {
       await api('PATCH', `${endpoint}/${row.id}`, { enabled });
       notices.success(`${toggle!(row)} ${enabled ? 'enabled' : 'disabled'}.`);
-      await load();
     } catch (err) {
       notices.error(err);
     }
+    // Either way the switch shows what the API now says (a refused change flips back).
+    await load();
   };
 
   return (

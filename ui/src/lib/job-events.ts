@@ -39,6 +39,8 @@ export function followJobEvents(jobId: number, after: number, handlers: JobEvent
     closed = true;
     handlers.onState?.('ended');
     ws?.close(1000);
+    window.removeEventListener('online', retryNow);
+    document.removeEventListener('visibilitychange', retryNow);
   };
 
   const connect = () => {
@@ -79,20 +81,28 @@ export function followJobEvents(jobId: number, after: number, handlers: JobEvent
       // A handshake refused (404 unknown job, 409 no relay) closes before any hello: after a few tries, give up.
       if (e.code === 4008) return connect();
       retry++;
-      if (retry > 8) {
-        handlers.onState?.('unavailable');
-        return;
-      }
-      handlers.onState?.('reconnecting');
-      timer = setTimeout(connect, Math.min(15_000, 500 * 2 ** retry) * (0.5 + Math.random() / 2));
+      // Never give up (a laptop that slept, a Worker being deployed): back off to 30 s, and
+      // say "unavailable" once it has lasted a while. The browser coming back online, or the
+      // tab being shown again, retries at once.
+      handlers.onState?.(retry > 6 ? 'unavailable' : 'reconnecting');
+      timer = setTimeout(connect, Math.min(30_000, 500 * 2 ** retry) * (0.5 + Math.random() / 2));
     };
   };
+  const retryNow = () => {
+    if (closed || document.visibilityState !== 'visible' || !ws || ws.readyState !== WebSocket.CLOSED) return;
+    clearTimeout(timer);
+    connect();
+  };
+  window.addEventListener('online', retryNow);
+  document.addEventListener('visibilitychange', retryNow);
   connect();
 
   return {
     close: () => {
       closed = true;
       clearTimeout(timer);
+      window.removeEventListener('online', retryNow);
+      document.removeEventListener('visibilitychange', retryNow);
       ws?.close(1000);
     },
     lastLine: () => last,

@@ -1,10 +1,16 @@
 /** First-run setup (creates the admin with the setup token) and sign-in. */
+import { useState } from 'preact/hooks';
 import { api } from '../../lib/api';
 import type { Me } from '../../lib/types';
 import { Field, FormError, useForm } from '../../components/form';
 
 export function Setup({ onDone }: { onDone: () => void }) {
-  const token = new URLSearchParams(location.hash.slice(1)).get('token') ?? '';
+  const [token] = useState(() => {
+    const t = new URLSearchParams(location.hash.slice(1)).get('token') ?? '';
+    // Out of the address bar (and history) at once: it must not linger in a screenshot or a shared link.
+    if (t) history.replaceState(null, '', location.pathname);
+    return t;
+  });
   const form = useForm({ token, email: '', name: '', password: '' });
   const { values: v, set } = form;
   const submit = async (e: Event) => {

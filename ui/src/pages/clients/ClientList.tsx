@@ -1,4 +1,5 @@
 /** The clients: search by host or IP, filters (enabled, ready, relay, overdue), last backup and overdue state. */
+import { useLocation } from 'preact-iso';
 import { ReadyBadge, Unusable } from '../../components/badges';
 import { ListView, yesNoFilter, type Column } from '../../components/list';
 import { PageHeader } from '../../layout/Layout';
@@ -12,6 +13,9 @@ export function ClientList() {
   useTitle('Clients');
   const { can } = useSession();
   const { relays } = useRelays();
+  // A link from a policy's client count (`/clients?policy=7`) narrows the list to its clients.
+  const policyParam = useLocation().query.policy ?? '';
+  const policy = /^\d+$/.test(policyParam) ? policyParam : undefined;
   const columns: Column<Client>[] = [
     {
       label: 'Hostname',
@@ -49,9 +53,15 @@ export function ClientList() {
           </a>
         )}
       </PageHeader>
+      {policy && (
+        <p class="muted">
+          Only the clients of policy <a href={`/policies/${policy}`}>#{policy}</a> · <a href="/clients">all clients</a>
+        </p>
+      )}
       <ListView<Client>
         endpoint="/clients"
         noun="client"
+        fixed={policy ? { policy } : {}}
         columns={columns}
         search
         defaultOrder="hostname"

@@ -79,7 +79,13 @@ function RunningJobRow({ job, now, active, onEnded, client, policy }: RowProps) 
         <StatusBadge status={live.status} />
       </div>
       {what && <div class="dash-run-what">{what}</div>}
-      <progress aria-label={`Progress of ${label}`} max={1} value={fraction ?? undefined} />
+      {/* Two elements: a value once set cannot be taken off a <progress> by re-rendering, so
+          going back to "unknown" (indeterminate) needs a fresh element. */}
+      {fraction === null ? (
+        <progress key="indeterminate" aria-label={`Progress of ${label}`} />
+      ) : (
+        <progress key="determinate" aria-label={`Progress of ${label}`} max={1} value={fraction} />
+      )}
       <div class="dash-run-meta">
         <span>{job.started ? `${formatDuration(Math.max(0, now - new Date(job.started).getTime()))} elapsed` : 'starting'}</span>
         <span class="dash-progress-text">{progressText(live.progress, fraction, live.expectedBytes)}</span>

@@ -4,6 +4,7 @@
  * live); the record is read again when the status changes (final sizes, exit code) and
  * every 5 s while the job is active (a pending job's reason changes without a status).
  */
+import { useSession } from '../../lib/session';
 import { useRoute } from 'preact-iso';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, errorMessage } from '../../lib/api';
@@ -28,10 +29,10 @@ const CONNECTION_TEXT: Record<Connection, string> = {
   live: 'live',
   reconnecting: 'reconnecting…',
   ended: 'complete',
-  unavailable: 'unavailable: the output could not be reached; reload to try again',
+  unavailable: 'unreachable, retrying',
 };
 /** Job types whose output carries borg's progress: their bar is there from the start, so nothing moves when it fills. */
-const PROGRESS_TYPES = ['backup', 'check', 'restore'];
+const PROGRESS_TYPES = ['backup', 'check', 'compact'];
 
 export function JobPage() {
   const id = Number(useRoute().params.id);
@@ -62,7 +63,8 @@ export function JobPage() {
   const relay = job?.id === id ? job.relay : undefined;
   useEffect(() => {
     if (relay === undefined || relay === null) return;
-    const follower = followJobEvents(id, 0, {
+    // From what this page already has (the effect can run again for the same job).
+    const follower = followJobEvents(id, store.lines.at(-1)?.line ?? 0, {
       onLines: (lines) => store.append(lines),
       onHello: (h) => setJob((j) => (j && j.status !== h.status ? { ...j, status: h.status } : j)),
       onStatus: (e) => {
@@ -131,6 +133,9 @@ function LiveProgress({ job, store }: { job: Job; store: LogStore }) {
 
 function LiveReadiness({ job, store }: { job: Job; store: LogStore }) {
   useLogVersion(store);
-  if (!store.readinessCurl || (job.type !== 'prepare_client' && job.type !== 'prepare_repository')) return null;
+  // The curl carries a one-time token that marks the object ready: for operators only (the
+  // API hides it from viewers' output too).
+  const { can } = useSession();
+  if (!can('operator') || !store.readinessCurl || (job.type !== 'prepare_client' && job.type !== 'prepare_repository')) return null;
   return <ReadinessCurl curl={store.readinessCurl} kind={job.type === 'prepare_client' ? 'client' : 'repository'} />;
 }

@@ -1,5 +1,6 @@
 /** Create or edit a relay (admin): name, optional sealing public key, enabled. */
 import { useLocation } from 'preact-iso';
+import { useState } from 'preact/hooks';
 import { api } from '../../lib/api';
 import { useNotices } from '../../lib/notices';
 import { Field, FormError, useForm } from '../../components/form';
@@ -15,7 +16,9 @@ interface Values {
 const toBody = (v: Values) => ({ name: v.name, public_key: v.public_key.trim() === '' ? null : v.public_key.trim(), enabled: v.enabled });
 
 export function RelayForm({ relay }: { relay?: Relay }) {
-  const initial: Values = { name: relay?.name ?? '', public_key: relay?.public_key ?? '', enabled: relay?.enabled ?? true };
+  // The values when the form opened: the page reloads the relay every few seconds, and a
+  // key the relay registered meanwhile (pairing) must not read as "the admin cleared it".
+  const [initial] = useState<Values>(() => ({ name: relay?.name ?? '', public_key: relay?.public_key ?? '', enabled: relay?.enabled ?? true }));
   const form = useForm<Values>(initial);
   const { values: v, set } = form;
   const notices = useNotices();

@@ -70,7 +70,7 @@ export function RepositoryForm({ repository, relays }: { repository?: Repository
     form.setError(null);
     let secret: { passphrase_sealed?: string | null };
     try {
-      secret = await passphraseBody(v, relay, !repository);
+      secret = await passphraseBody(v, relay, repository?.has_passphrase);
     } catch (err) {
       if (err instanceof ApiFailure) return form.setError(err);
       throw err;

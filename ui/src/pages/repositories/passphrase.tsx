@@ -6,7 +6,7 @@
  * to, so the input is disabled and says why.
  */
 import { seal } from '../../../../shared/sealed';
-import { ApiFailure } from '../../lib/api';
+import { api, ApiFailure } from '../../lib/api';
 import { Field, fieldReasons } from '../../components/form';
 import type { Relay } from '../relays/types';
 
@@ -27,17 +27,23 @@ const localError = (field: string, reason: string) => new ApiFailure(400, { erro
  * remove) or nothing (keep). Throws an ApiFailure-shaped error for the form when the
  * input cannot be sent.
  */
-export async function passphraseBody(v: PassphraseValues, relay: Relay | undefined, isNew: boolean): Promise<{ passphrase_sealed?: string | null }> {
+export async function passphraseBody(v: PassphraseValues, relay: Relay | undefined, hasPassphrase: boolean | undefined): Promise<{ passphrase_sealed?: string | null }> {
   if (v.encryption === 'none') return {};
   if (v.passphrase_mode === 'remove') return { passphrase_sealed: null };
   if (v.passphrase_mode === 'keep') return {};
   if (v.passphrase === '') {
-    if (isNew) return {};
+    // Nothing stored and nothing typed: saved without one (the repository says it is
+    // unusable until one is set). Something stored: an empty "replace" is a mistake.
+    if (!hasPassphrase) return {};
     throw localError('passphrase', 'Enter the new passphrase, or keep the current one.');
   }
   if (v.passphrase !== v.passphrase_repeat) throw localError('passphrase_repeat', 'Does not match the passphrase.');
-  if (!relay?.public_key) throw localError('passphrase', 'The relay has no public key to seal to; pair it first.');
-  return { passphrase_sealed: await seal(relay.public_key, v.passphrase) };
+  if (!relay) throw localError('passphrase', 'Choose the relay first: the passphrase is sealed to its key.');
+  // The relay's key as it is now, not as the page loaded it: a relay paired again since then
+  // has a new key, and a value sealed to the old one could never be opened.
+  const current = await api<Relay>('GET', `/relays/${relay.id}`);
+  if (!current.public_key) throw localError('passphrase', 'The relay has no public key to seal to; pair it first.');
+  return { passphrase_sealed: await seal(current.public_key, v.passphrase) };
 }
 
 interface Props {

@@ -100,7 +100,13 @@ function ScheduleForm({ schedule }: { schedule: Schedule | null }) {
 
   const save = async (e: Event) => {
     e.preventDefault();
-    const saved = await form.submit((v) => (schedule ? api<Schedule>('PATCH', `/schedules/${schedule.id}`, v) : api<Schedule>('POST', '/schedules', v)));
+    // An edit sends only what changed: a crontab or timezone in the body makes the API
+    // recompute every policy's next run (and redraw its jitter), which must not happen
+    // for a rename or an enabled switch.
+    const changed = (v: typeof form.values) =>
+      schedule ? Object.fromEntries(Object.entries(v).filter(([k, val]) => val !== (schedule as unknown as Record<string, unknown>)[k])) : v;
+    if (schedule && !Object.keys(changed(form.values)).length) return notices.info('Nothing changed.');
+    const saved = await form.submit((v) => (schedule ? api<Schedule>('PATCH', `/schedules/${schedule.id}`, changed(v)) : api<Schedule>('POST', '/schedules', v)));
     if (saved) {
       notices.success(`Schedule ${saved.name} ${schedule ? 'saved' : 'created'}.`);
       route('/schedules');
