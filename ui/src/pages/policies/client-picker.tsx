@@ -4,7 +4,7 @@
  * removable chips so a selected client stays visible whatever the filter shows.
  * When a repository is chosen only clients on its relay are listed: the API refuses the others.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useState, useRef } from 'preact/hooks';
 import { fieldId, fieldReasons } from '../../components/form';
 import { api, pageLinkPath, qs, type ApiFailure } from '../../lib/api';
 import type { Page } from '../../lib/types';
@@ -38,19 +38,23 @@ export function ClientPicker({ selected, onChange, known, onSeen, relay, relayNa
     return () => clearTimeout(t);
   }, [search]);
 
+  // A new search makes older answers (and a "Load more" of the old search) stale.
+  const generation = useRef(0);
   const load = async (path: string, append: boolean) => {
+    const mine = append ? generation.current : ++generation.current;
     setLoading(true);
     try {
       const page = await api<Page<ClientRef>>('GET', path);
+      if (mine !== generation.current) return;
       onSeen(page.results);
       setRows((r) => (append ? [...r, ...page.results] : page.results));
       setNext(page.next ? pageLinkPath(page.next) : null);
       setCount(page.count);
       setLoadError(null);
     } catch (err) {
-      setLoadError(err instanceof Error ? err.message : String(err));
+      if (mine === generation.current) setLoadError(err instanceof Error ? err.message : String(err));
     } finally {
-      setLoading(false);
+      if (mine === generation.current) setLoading(false);
     }
   };
 
