@@ -19,10 +19,17 @@
  *    it connected and not acknowledged do.
  * On the relay's path this costs, per watcher of the job, a few comparisons and a
  * bounded read and send of the new lines; nothing there awaits a browser.
+ *
+ * Readiness tokens. A prepare job's output may hold a one-time readiness URL; a watcher
+ * who may not prepare (below operator, or a read-only token: worker/jobs/redact-readiness.ts)
+ * gets it with the token hidden. Chunks are shared between watchers, so the hiding is done
+ * on the copy sent to such a watcher, never on the cached chunk; a chunk records once, when
+ * built, whether it holds the readiness path at all, so a chunk without one costs nothing.
  */
-import { FINISHED_JOB_STATUSES, JOB_STATUSES, type JobStatus } from '../../shared/domain';
+import { FINISHED_JOB_STATUSES, JOB_STATUSES, ROLES, TOKEN_SCOPES, type JobStatus, type Role, type TokenScope } from '../../shared/domain';
 import { CLOSE_TOO_SLOW, MAX_LINES_PER_MESSAGE, MAX_TEXT_PER_MESSAGE, parseSubscriberMessage, type JobEvent } from '../../shared/job-events';
 import type { OutputLine, OutputStream } from '../../shared/output';
+import { mayHoldReadinessToken, redactReadinessJson, seesReadinessTokens, type Reader } from '../jobs/redact-readiness';
 
 /** `lines` messages sent and not acknowledged, per watcher; past it the edge waits for an ack. */
 export const WINDOW_MESSAGES = 8;
@@ -50,12 +57,19 @@ export interface SubscriberAttachment {
   gap: number;
   /** Status last told to it. */
   status: JobStatus;
+  /**
+   * Who watches (role and scope, from the Worker). Absent on a socket accepted before it
+   * existed: such a watcher sees no readiness token.
+   */
+  reader?: Reader;
 }
 
 /** A `lines` message ready to send, shared by the watchers that are at the same line. */
 interface Chunk {
   json: string;
   last: number;
+  /** The text holds the readiness path: a watcher below operator gets a redacted copy. Set once, when built. */
+  readiness: boolean;
 }
 
 /**
@@ -79,20 +93,23 @@ export class JobSubscribers {
   }
 
   /**
-   * `/events?job=&after=&status=` from the Worker, which has authenticated the caller and
-   * loaded the job (its status is the one in hello; publishStatuses corrects it at once
-   * if it changed on the way).
+   * `/events?job=&after=&status=&role=&scope=` from the Worker, which has authenticated the
+   * caller (role and scope are its) and loaded the job (its status is the one in hello;
+   * publishStatuses corrects it at once if it changed on the way).
    */
   async accept(url: URL): Promise<Response> {
     const jobId = Number(url.searchParams.get('job'));
     const after = Number(url.searchParams.get('after') ?? '0');
     const status = url.searchParams.get('status') as JobStatus;
+    const role = url.searchParams.get('role') as Role;
+    const scope = url.searchParams.get('scope') as TokenScope;
     if (!Number.isSafeInteger(jobId) || jobId <= 0 || !Number.isSafeInteger(after) || after < 0 || !JOB_STATUSES.includes(status)) return new Response('Bad request', { status: 400 });
+    if (!ROLES.includes(role) || !TOKEN_SCOPES.includes(scope)) return new Response('Bad request', { status: 400 });
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     const last = this.lastLine(jobId);
     this.ctx.acceptWebSocket(server, [SUBSCRIBER, jobTag(jobId)]);
-    const att: SubscriberAttachment = { role: 'subscriber', jobId, sent: after, acked: after, inflight: [], gap: Math.max(0, last - after), status };
+    const att: SubscriberAttachment = { role: 'subscriber', jobId, sent: after, acked: after, inflight: [], gap: Math.max(0, last - after), status, reader: { role, scope } };
     // Messages sent before the 101 is returned are queued and delivered in order.
     this.send(server, { type: 'hello', job: jobId, status, last_line: last });
     this.pump(server, att, last);
@@ -176,11 +193,13 @@ export class JobSubscribers {
   /** Sends what the watcher's window allows, from SQLite, and saves its state. */
   private pump(ws: WebSocket, att: SubscriberAttachment, last: number, chunks = new Map<number, Chunk>()): void {
     try {
+      const redact = !seesReadinessTokens(att.reader);
       while (att.inflight.length < WINDOW_MESSAGES && att.sent < last) {
         const chunk = chunks.get(att.sent) ?? this.cachedChunk(att.jobId, att.sent);
         if (!chunk) break;
         chunks.set(att.sent, chunk);
-        ws.send(chunk.json);
+        // A copy for this watcher only: the chunk itself stays as stored, for the others.
+        ws.send(redact && chunk.readiness ? redactReadinessJson(chunk.json) : chunk.json);
         att.sent = chunk.last;
         att.inflight.push(chunk.last);
       }
@@ -217,7 +236,8 @@ export class JobSubscribers {
       lines.push({ line: r.line_no, time: new Date(r.time).toISOString(), stream: r.stream as OutputStream, text: r.text });
     }
     if (!lines.length) return null;
-    return { json: JSON.stringify({ type: 'lines', lines } satisfies JobEvent), last: lines[lines.length - 1]!.line };
+    const json = JSON.stringify({ type: 'lines', lines } satisfies JobEvent);
+    return { json, last: lines[lines.length - 1]!.line, readiness: mayHoldReadinessToken(json) };
   }
 
   private lastLine(jobId: number): number {

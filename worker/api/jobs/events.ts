@@ -1,9 +1,9 @@
 /**
  * GET /jobs/{id}/events: a job's output and status live, over a WebSocket, for the
  * browser. The Worker authenticates the caller (session or token, viewer), checks the
- * Origin and the job, then hands the upgrade to the TaskManager of the job's relay,
- * which holds the lines and accepts the socket with the hibernation API
- * (worker/taskmanager/subscribers.ts; protocol in shared/job-events.ts).
+ * Origin and the job, then hands the upgrade (with the caller's role and scope) to the
+ * TaskManager of the job's relay, which holds the lines and accepts the socket with the
+ * hibernation API (worker/taskmanager/subscribers.ts; protocol in shared/job-events.ts).
  */
 import { z } from '@hono/zod-openapi';
 import type { OpenAPIHono } from '@hono/zod-openapi';
@@ -60,7 +60,10 @@ export function registerEvents(app: OpenAPIHono<AppEnv>) {
     if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') throw new ApiError(426, 'upgrade_required', 'Connect with a WebSocket.', undefined, { Upgrade: 'websocket' });
     // Output lives in the TaskManager of the relay that ran the job; without one there is none.
     if (job.relayId === null) throw conflict('This job has no relay, so there is no output to watch.');
-    const q = new URLSearchParams({ job: String(job.id), after: String(c.req.valid('query').after), status: job.status });
+    // Who watches, for the socket's attachment: readiness tokens in the lines are hidden from
+    // those who may not prepare (worker/jobs/redact-readiness.ts), at each send.
+    const principal = c.get('principal')!;
+    const q = new URLSearchParams({ job: String(job.id), after: String(c.req.valid('query').after), status: job.status, role: principal.user.role, scope: principal.scope });
     const res = await taskManagerFor(c.env, job.relayId).fetch(new Request(`https://task-manager/events?${q}`, { headers: { Upgrade: 'websocket' } }));
     // A response from a stub has immutable headers; the /api middleware adds its own
     // (secure headers, Cache-Control) afterwards, so hand on a fresh one.

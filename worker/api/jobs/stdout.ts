@@ -1,10 +1,12 @@
 /** GET /jobs/{id}/stdout: a job's stored output as text or JSON, by line range. */
 import { z } from '@hono/zod-openapi';
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { OutputLine } from '../../../shared/output';
 import type { AppEnv } from '../../http/context';
 import { badRequest } from '../../http/errors';
 import { errorResponses, idParams } from '../../http/objects';
 import { apiRoute } from '../../http/router';
+import { redactReadinessLine, seesReadinessTokens } from '../../jobs/redact-readiness';
 import { taskManagerFor } from '../../taskmanager/TaskManager';
 import { loadJob } from '.';
 
@@ -52,6 +54,10 @@ export function registerStdout(app: OpenAPIHono<AppEnv>) {
       return c.json({ job: job.id, status: job.status, total_lines: 0, start_line: q.start_line, end_line: null, truncated: false, lines: [] }, 200);
     }
     const tm = taskManagerFor(c.env, job.relayId);
+    // A prepare job's readiness curl holds a one-time token: only those who may prepare see it.
+    const principal = c.get('principal');
+    const seesTokens = seesReadinessTokens(principal && { role: principal.user.role, scope: principal.scope });
+    const shown = (lines: OutputLine[]) => (seesTokens ? lines : lines.map(redactReadinessLine));
 
     if (q.download) {
       // Streamed chunk by chunk so a 100,000-line log never sits whole in memory.
@@ -65,7 +71,7 @@ export function registerStdout(app: OpenAPIHono<AppEnv>) {
             let start = q.start_line;
             for (;;) {
               const end = q.end_line === undefined ? start + DOWNLOAD_CHUNK - 1 : Math.min(q.end_line, start + DOWNLOAD_CHUNK - 1);
-              const { lines } = await tm.readLines(job.id, { start, end, limit: DOWNLOAD_CHUNK });
+              const lines = shown((await tm.readLines(job.id, { start, end, limit: DOWNLOAD_CHUNK })).lines);
               if (!lines.length) break;
               await writer.write(enc.encode(lines.map((l) => (q.format === 'json' ? JSON.stringify(l) : l.text)).join('\n') + '\n'));
               start = lines[lines.length - 1]!.line + 1;
@@ -89,7 +95,9 @@ export function registerStdout(app: OpenAPIHono<AppEnv>) {
       }) as never;
     }
 
-    const { total, lines } = await tm.readLines(job.id, { start: q.start_line, end: q.end_line ?? null, limit: MAX_STDOUT_LINES });
+    const read = await tm.readLines(job.id, { start: q.start_line, end: q.end_line ?? null, limit: MAX_STDOUT_LINES });
+    const { total } = read;
+    const lines = shown(read.lines);
     const lastWanted = q.end_line === undefined ? total : Math.min(q.end_line, total);
     const last = lines.length ? lines[lines.length - 1]!.line : null;
     const truncated = last !== null && last < lastWanted;
