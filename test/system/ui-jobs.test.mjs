@@ -273,6 +273,14 @@ test(`${BIG.toLocaleString('en')} lines: windowed, follows the tail while stream
         requestAnimationFrame(tick);
       };
       requestAnimationFrame(tick);
+      // Layout shifts (the browser's own measure, as in Core Web Vitals): what moved on its
+      // own, with the elements that moved.
+      window.__shifts = [];
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) {
+          if (!e.hadRecentInput) window.__shifts.push({ value: e.value, at: e.startTime, moved: (e.sources ?? []).map((x) => x.node?.className || (x.node?.parentElement ? `text in .${x.node.parentElement.className}: ${x.node.textContent.slice(0, 40)}` : '') || x.node?.nodeName || '?') });
+        }
+      }).observe({ type: 'layout-shift', buffered: true });
     });
     // 120,000 lines over ~15 s: 0.25 s pause every 2,000 lines.
     const p = await policy('big', counting('n', BIG, 2000, 0.25));
@@ -284,6 +292,7 @@ test(`${BIG.toLocaleString('en')} lines: windowed, follows the tail while stream
     // While it streams: sample what is in view.
     const box = page.getByRole('region', { name: `Output of job ${job.id}` });
     const samples = [];
+    const shiftsBefore = await page.evaluate(() => window.__shifts.length);
     while ((await w.job(job.id)).status === 'running') {
       samples.push(
         await box.evaluate((el) => {
@@ -292,6 +301,8 @@ test(`${BIG.toLocaleString('en')} lines: windowed, follows the tail while stream
           const boxRect = el.getBoundingClientRect();
           const rowRect = lastRow?.getBoundingClientRect();
           return {
+            at: performance.now(),
+            pageStatus: document.querySelector('.job-summary [data-status]')?.getAttribute('data-status'),
             rows: rows.length,
             lastLine: Number(lastRow?.dataset.line ?? 0),
             follow: document.querySelector('.log-follow input').checked,
@@ -303,6 +314,12 @@ test(`${BIG.toLocaleString('en')} lines: windowed, follows the tail while stream
       await new Promise((r) => setTimeout(r, 400));
     }
     await screenshot(page, 'job-100k-streaming');
+    // Nothing jumps while lines stream: no layout shift at all while the page shows the job
+    // running (the end changes the page's actions, which is not streaming).
+    const streamedUntil = Math.max(...samples.filter((x) => x.pageStatus === 'running').map((x) => x.at));
+    const shifts = (await page.evaluate(() => window.__shifts)).slice(shiftsBefore).filter((x) => x.at <= streamedUntil);
+    console.log(`layout shifts while streaming: ${shifts.length} (total ${shifts.reduce((n, x) => n + x.value, 0).toFixed(4)})${shifts.length ? ` ${JSON.stringify(shifts.slice(0, 5))}` : ''}`);
+    assert.deepEqual(shifts, [], 'no element moved by itself while the log streamed');
     const streaming = samples.filter((s) => s.lastLine > 0);
     assert.ok(streaming.length >= 3, `sampled while streaming: ${JSON.stringify(samples)}`);
     assert.ok(streaming.at(-1).lastLine > streaming[0].lastLine, 'lines kept arriving');

@@ -86,3 +86,44 @@ test('theme and phone width', async () => {
   await screenshot(page, 'phone-clients');
   await context.close();
 });
+
+test('keyboard: skip link, visible focus, navigation and forms without a mouse', async () => {
+  const { page, errors, context } = await openPage(browser, system.origin);
+  // Sign in with the keyboard only: type, Tab, type, Enter.
+  await page.goto('/');
+  await page.getByLabel('Email').focus();
+  await page.keyboard.type(ADMIN.email);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(ADMIN.password);
+  await page.keyboard.press('Enter');
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+
+  // The first Tab reaches the skip link, shown while focused, with a visible outline.
+  await page.keyboard.press('Tab');
+  const skip = await page.evaluate(() => {
+    const el = document.activeElement;
+    const style = getComputedStyle(el);
+    return { text: el.textContent, left: el.getBoundingClientRect().left, outline: style.outlineStyle, width: style.outlineWidth };
+  });
+  assert.equal(skip.text, 'Skip to content');
+  assert.ok(skip.left >= 0, 'on screen when focused');
+  assert.notEqual(skip.outline, 'none');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'main', 'focus moves to the content');
+
+  // From the top of the page, Tab through the navigation to Clients and open it with Enter.
+  await page.reload();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  let guard = 0;
+  while ((await page.evaluate(() => document.activeElement?.textContent)) !== 'Clients' && guard++ < 30) await page.keyboard.press('Tab');
+  const focusRing = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert.notEqual(focusRing, 'none', 'a focused link shows its focus');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/clients$/);
+  // The page's code loads on demand; focus moves once it is shown.
+  await page.getByRole('heading', { name: 'Clients', level: 1 }).waitFor();
+  await page.waitForFunction(() => document.activeElement?.id === 'main', null, { timeout: 5000 }).catch(() => undefined);
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'main', 'after navigation focus is on the new content');
+  assert.deepEqual(errors, []);
+  await context.close();
+});

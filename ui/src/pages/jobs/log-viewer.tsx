@@ -114,9 +114,10 @@ export function LogViewer({ store, label, live }: { store: LogStore; label: stri
         <button type="button" class="secondary" onClick={toEnd} disabled={total === 0}>
           Go to last line
         </button>
+        {/* The number last, after fixed words: as it grows nothing after it moves (no layout
+            shift while streaming); the connection badge above says whether more may come. */}
         <span class="log-count" aria-live="off">
-          {total.toLocaleString()} line{total === 1 ? '' : 's'}
-          {live ? ' so far' : ''}
+          Lines: {total.toLocaleString()}
         </span>
       </div>
       <div
