@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { launch, startBackupWorld, waitFor } from './support/backup-world.mjs';
+import { hookPolicy, launch, startBackupWorld, waitFor } from './support/backup-world.mjs';
 import { followJob } from './support/job-events.mjs';
 
 const PORT = 8794;
@@ -40,23 +40,8 @@ after(async () => {
   await w?.stop();
 });
 
-let n = 0;
-/** A folders policy whose pre_hook runs `hook` (its stdout is the job's log). */
-async function policy(name, hook) {
-  const r = await w.api('POST', '/policies', {
-    name: `${name}-${++n}`,
-    type: 'folders',
-    schedule: schedule.id,
-    repository: repo.id,
-    clients: [client.id],
-    catalog_enabled: false,
-    prune_enabled: false,
-    options: { folders: [src] },
-    pre_hook: hook,
-  });
-  assert.equal(r.status, 201, JSON.stringify(r.body));
-  return r.body;
-}
+/** A folders policy whose pre_hook runs `hook` (its output is the job's log). */
+const policy = (name, hook) => hookPolicy(w.api, { schedule: schedule.id, repository: repo.id, client: client.id, folder: src }, name, hook);
 
 /** A hook that records its start, then prints `n <i>` for i = 1..count, pausing between lines. */
 function countingHook(tag, count, pauseEvery) {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
-import { launch, startBackupWorld, waitFor } from './support/backup-world.mjs';
+import { hookPolicy, launch, startBackupWorld, waitFor } from './support/backup-world.mjs';
 import { createUser, launchBrowser, openPage, screenshot, signIn } from './support/browser.mjs';
 
 const PORT = 8776;
@@ -50,23 +50,8 @@ afterEach(async () => {
   for (const j of active) await w.waitJob(j.id).catch(() => undefined);
 });
 
-let n = 0;
-/** A folders policy backing up `src` whose pre_hook runs `hook` (its output is the job's). */
-async function policy(name, hook) {
-  const r = await w.api('POST', '/policies', {
-    name: `${name}-${++n}`,
-    type: 'folders',
-    schedule: schedule.id,
-    repository: repo.id,
-    clients: [client.id],
-    catalog_enabled: false,
-    prune_enabled: false,
-    options: { folders: [src] },
-    pre_hook: hook,
-  });
-  assert.equal(r.status, 201, JSON.stringify(r.body));
-  return r.body;
-}
+/** A folders policy whose pre_hook runs `hook` (its output is the job's log). */
+const policy = (name, hook) => hookPolicy(w.api, { schedule: schedule.id, repository: repo.id, client: client.id, folder: src }, name, hook);
 
 /** A hook printing `<tag> i` for i = 1..count, sleeping `pause` s every `every` lines. */
 const counting = (tag, count, every, pause) => `i=0; while [ $i -lt ${count} ]; do i=$((i+1)); echo "${tag} $i"; if [ $((i % ${every})) -eq 0 ]; then sleep ${pause}; fi; done`;

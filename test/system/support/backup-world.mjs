@@ -171,6 +171,28 @@ export async function waitFor(check, timeoutMs, what) {
   }
 }
 
+let hookPolicies = 0;
+/**
+ * A folders policy of one client whose pre_hook runs `hook` (the hook's output is the job's
+ * log): how the fault and UI tests make a job print what they need. Catalog and prune are
+ * off, so a launch is prepare → backup (→ compact).
+ */
+export async function hookPolicy(api, { schedule, repository, client, folder }, name, hook) {
+  const r = await api('POST', '/policies', {
+    name: `${name}-${++hookPolicies}`,
+    type: 'folders',
+    schedule,
+    repository,
+    clients: [client],
+    catalog_enabled: false,
+    prune_enabled: false,
+    options: { folders: [folder] },
+    pre_hook: hook,
+  });
+  if (r.status !== 201) throw new Error(`POST /policies: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
 /** Launches a policy; returns the created jobs by type. */
 export async function launch(api, policyId) {
   const r = await api('POST', `/policies/${policyId}/launch`);

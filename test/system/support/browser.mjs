@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { ROOT } from './system.mjs';
+import { ROOT, sessionCaller } from './system.mjs';
 
 export const SCREENSHOTS = path.join(ROOT, 'test-results', 'screenshots');
 export const ADMIN = { email: 'admin@example.com', password: 'system test password' };
@@ -62,13 +62,5 @@ export async function createUser(api, role, email = `${role}@example.com`, passw
 export async function apiSession(origin, { email, password } = ADMIN) {
   const res = await fetch(`${origin}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email, password }) });
   if (res.status !== 200) throw new Error(`login: ${res.status} ${await res.text()}`);
-  const cookie = /__Host-session=[^;]+/.exec(res.headers.get('set-cookie'))[0];
-  return async (method, p, body) => {
-    const r = await fetch(`${origin}/api/v1${p}`, {
-      method,
-      headers: { Cookie: cookie, Origin: origin, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: r.status, body: await r.json().catch(() => null) };
-  };
+  return sessionCaller(origin, /__Host-session=[^;]+/.exec(res.headers.get('set-cookie'))[0]);
 }

@@ -71,7 +71,11 @@ export async function firstAdmin(origin, setupToken) {
     body: JSON.stringify({ token: setupToken, email: 'admin@example.com', password: 'system test password' }),
   });
   if (res.status !== 201) throw new Error(`setup: ${res.status} ${await res.text()}`);
-  const cookie = /__Host-session=[^;]+/.exec(res.headers.get('set-cookie'))[0];
+  return sessionCaller(origin, /__Host-session=[^;]+/.exec(res.headers.get('set-cookie'))[0]);
+}
+
+/** `api(method, path, body)` → {status, body} with a session cookie and the Origin writes need. */
+export function sessionCaller(origin, cookie) {
   return async (method, p, body) => {
     const r = await fetch(`${origin}/api/v1${p}`, {
       method,

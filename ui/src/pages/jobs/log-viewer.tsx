@@ -79,13 +79,16 @@ export function LogViewer({ store, label, live }: { store: LogStore; label: stri
     return () => ro.disconnect();
   }, []);
 
-  // A scroll event can be delivered after the viewer unmounted (the ref is null by then):
-  // read the element from the event instead.
-  const onScroll = (e: Event) => {
-    const st = (e.currentTarget as HTMLDivElement).scrollTop;
-    const atBottom = st >= g.maxTop - ROW_HEIGHT / 2;
-    if (followRef.current && !atBottom) setFollow(false);
-    else if (!followRef.current && atBottom && st > 0) setFollow(true);
+  // While following, the page itself moves the view (to the bottom) and a scroll event is
+  // that move: it must never turn following off (one read at the wrong moment, e.g. as new
+  // lines grew the box, did so in a test). Only the user's own intent stops following (wheel
+  // up, keys, grabbing the scrollbar, a touch, the checkbox). A scroll event can also come
+  // after the viewer unmounted (the ref is null by then).
+  const onScroll = () => {
+    const el = box.current;
+    if (!el || followRef.current) return;
+    const st = el.scrollTop;
+    if (st > 0 && st >= g.maxTop - ROW_HEIGHT / 2) setFollow(true);
     anchor.current = st * g.ratio;
     setScrollTop(st);
   };
@@ -132,6 +135,7 @@ export function LogViewer({ store, label, live }: { store: LogStore; label: stri
         onWheel={(e) => e.deltaY < 0 && stopFollowing()}
         onKeyDown={(e) => ['ArrowUp', 'PageUp', 'Home'].includes(e.key) && stopFollowing()}
         onPointerDown={(e) => e.target === box.current && stopFollowing()}
+        onTouchStart={stopFollowing}
       >
         <div class="log-spacer" style={{ height: `${g.virt}px` }}>
           <div class="log-window" style={{ transform: `translateY(${shift}px)` }}>
