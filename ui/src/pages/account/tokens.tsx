@@ -5,7 +5,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../../lib/api';
-import { formatDate, formatRelative } from '../../lib/format';
+import { formatDate } from '../../lib/format';
 import { useNotices } from '../../lib/notices';
 import { useSession } from '../../lib/session';
 import { useTitle } from '../../lib/title';
@@ -15,6 +15,7 @@ import { Field, FormError, numberOrNull, useForm } from '../../components/form';
 import { ListView, type Column } from '../../components/list';
 import { PageHeader } from '../../layout/Layout';
 import { CopyButton } from '../../components/copy';
+import { Ago } from '../../components/time';
 import './account.css';
 
 interface ApiToken extends Tracked {
@@ -54,7 +55,7 @@ export function TokensPage() {
     { label: 'Scope', render: (t) => <span class={`badge ${t.scope === 'write' ? 'warn' : 'muted'}`}>{t.scope}</span> },
     { label: 'Prefix', render: (t) => <code>{t.prefix}…</code> },
     { label: 'Created', sort: 'created', render: (t) => <time dateTime={t.created}>{formatDate(t.created)}</time> },
-    { label: 'Last used', render: (t) => (t.last_used ? <time dateTime={t.last_used} title={formatDate(t.last_used)}>{formatRelative(t.last_used)}</time> : 'never') },
+    { label: 'Last used', render: (t) => <Ago iso={t.last_used} /> },
     { label: 'Expires', render: (t) => (t.expires ? <time dateTime={t.expires}>{formatDate(t.expires)}</time> : 'never') },
     { label: 'State', render: (t) => <TokenState token={t} /> },
     {

@@ -1,6 +1,6 @@
 /** Small displays shared by the jobs list, the job page and the chain. */
 import { ENDED_STATUSES } from '../../lib/job-events';
-import { formatDate, formatDuration, formatRelative } from '../../lib/format';
+import { formatDate, formatDuration } from '../../lib/format';
 import type { Job, JobStatus } from '../../lib/types';
 
 export const isActive = (status: JobStatus) => !ENDED_STATUSES.includes(status);
@@ -41,12 +41,12 @@ export function ShortTime({ iso }: { iso: string | null | undefined }) {
   );
 }
 
-/** A timestamp: the local date, the exact value in `datetime` and on hover. */
-export function Time({ iso, relative = false }: { iso: string | null | undefined; relative?: boolean }) {
+/** A timestamp: the local date, the exact value in `datetime` and on hover. (Relative times: components/time `Ago`.) */
+export function Time({ iso }: { iso: string | null | undefined }) {
   if (!iso) return <span class="muted">—</span>;
   return (
     <time dateTime={iso} title={new Date(iso).toISOString()}>
-      {relative ? formatRelative(iso) : formatDate(iso)}
+      {formatDate(iso)}
     </time>
   );
 }

@@ -12,7 +12,8 @@ import { ACTIVE_JOB_STATUSES, FAILED_JOB_STATUSES, JOB_STATUSES, type Job } from
 import { ListView, type Column, type Filter } from '../../components/list';
 import { StatusBadge } from '../../components/badges';
 import { PageHeader } from '../../layout/Layout';
-import { jobDuration, ShortTime, Time, typeLabel } from './job-format';
+import { Ago } from '../../components/time';
+import { jobDuration, ShortTime, typeLabel } from './job-format';
 import { useNames, type NamedKind } from './names';
 import './jobs.css';
 
@@ -91,7 +92,7 @@ function JobTable({ filters, fixed }: { filters: Filter[]; fixed: Record<string,
     { label: 'Policy', render: (j) => <Name kind="policies" id={j.policy} /> },
     { label: 'Client', render: (j) => <Name kind="clients" id={j.client} /> },
     { label: 'Archive', render: (j) => (j.archive_name ? <span class="mono archive">{j.archive_name}</span> : '—') },
-    { label: 'Created', sort: 'created', render: (j) => <Time iso={j.created} relative /> },
+    { label: 'Created', sort: 'created', render: (j) => <Ago iso={j.created} none="—" /> },
     { label: 'Started', render: (j) => <ShortTime iso={j.started} /> },
     { label: 'Duration', render: (j) => <span class="nowrap">{jobDuration(j)}</span>, class: 'num' },
     { label: 'Why', render: (j) => (j.explanation ? <span class="explanation">{j.explanation}</span> : '') },
